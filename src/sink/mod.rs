@@ -1,0 +1,318 @@
+//! Sink: rows → Hive-partitioned Parquet part files in a staging folder.
+//!
+//! Each worker owns a [`PartitionedWriter`]: per (table, date) an Arrow batch builder feeding a
+//! Parquet `ArrowWriter`, so workers never share a lock. Row groups are cut by encoded size, and
+//! only a few dates are kept open per worker (exports are mostly date-ordered), which bounds
+//! memory whatever the archive size. Part files land in a staging folder and are published by
+//! renaming (see [`publish`]), so readers never see half a run. Everything arrow-rs stays here.
+
+pub mod batch;
+pub mod publish;
+
+use crate::flatten::RowSink;
+use crate::schema::{Table, SCHEMA_VERSION};
+use batch::BatchBuilder;
+use chrono::NaiveDate;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const TABLES: usize = Table::ALL.len();
+
+/// Settings shared by all writers of a run.
+pub struct SinkConfig {
+    pub staging: PathBuf,
+    pub batch_rows: usize,
+    /// Cut a row group when its encoded size in memory passes this.
+    pub row_group_bytes: usize,
+    /// Dates a worker keeps open before closing the least recently used one.
+    pub max_open_dates: usize,
+    pub props: WriterProperties,
+    next_part: AtomicU32,
+}
+
+impl SinkConfig {
+    pub fn new(staging: PathBuf) -> Self {
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(1).expect("valid zstd level"),
+            ))
+            .set_max_row_group_row_count(Some(1 << 20))
+            .set_created_by(format!("callrec {}", env!("CARGO_PKG_VERSION")))
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                "callrec.schema_version".to_owned(),
+                SCHEMA_VERSION.to_string(),
+            )]))
+            .build();
+        SinkConfig {
+            staging,
+            batch_rows: 4096,
+            row_group_bytes: 32 << 20,
+            max_open_dates: 4,
+            props,
+            next_part: AtomicU32::new(0),
+        }
+    }
+
+    fn part_path(&self, table: Table, date: Option<NaiveDate>, id: u32) -> PathBuf {
+        self.staging
+            .join(table.name())
+            .join(partition_dir(date))
+            .join(format!("part-{id:06}.parquet"))
+    }
+}
+
+/// `date=YYYY-MM-DD`, or Hive's null partition for a record without any date.
+pub fn partition_dir(date: Option<NaiveDate>) -> String {
+    match date {
+        Some(d) => format!("date={}", d.format("%Y-%m-%d")),
+        None => "date=__HIVE_DEFAULT_PARTITION__".to_owned(),
+    }
+}
+
+/// A finished part file.
+#[derive(Debug, Clone)]
+pub struct PartFile {
+    pub id: u32,
+    pub table: Table,
+    pub date: Option<NaiveDate>,
+    pub path: PathBuf,
+    pub rows: u64,
+}
+
+/// Where one record's rows went: per table, the part and the row range in it.
+pub type RecordSpans = [Option<RowSpan>; TABLES];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowSpan {
+    pub part: u32,
+    pub start: u64,
+    pub len: u64,
+}
+
+struct OpenPart {
+    id: u32,
+    path: PathBuf,
+    writer: ArrowWriter<BufWriter<std::fs::File>>,
+    batch: BatchBuilder,
+    /// Rows handed to this part so far (written or buffered).
+    rows: u64,
+}
+
+struct OpenDate {
+    date: Option<NaiveDate>,
+    parts: [Option<OpenPart>; TABLES],
+    last_used: u64,
+}
+
+/// One worker's writer: rows in, part files out.
+pub struct PartitionedWriter<'c> {
+    cfg: &'c SinkConfig,
+    open: Vec<OpenDate>,
+    current: usize,
+    tick: u64,
+    closed: Vec<PartFile>,
+    error: Option<anyhow::Error>,
+}
+
+impl<'c> PartitionedWriter<'c> {
+    pub fn new(cfg: &'c SinkConfig) -> Self {
+        PartitionedWriter {
+            cfg,
+            open: Vec::new(),
+            current: usize::MAX,
+            tick: 0,
+            closed: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Directs the following rows to `date`'s partition.
+    pub fn begin_record(&mut self, date: Option<NaiveDate>) {
+        self.tick += 1;
+        let idx = match self.open.iter().position(|o| o.date == date) {
+            Some(i) => i,
+            None => {
+                if self.open.len() >= self.cfg.max_open_dates {
+                    let lru = (0..self.open.len())
+                        .min_by_key(|&i| self.open[i].last_used)
+                        .expect("non-empty");
+                    let old = self.open.swap_remove(lru);
+                    self.close_date(old);
+                }
+                self.open.push(OpenDate {
+                    date,
+                    parts: Default::default(),
+                    last_used: 0,
+                });
+                self.open.len() - 1
+            }
+        };
+        self.open[idx].last_used = self.tick;
+        self.current = idx;
+    }
+
+    /// Per table, the part and row count so far in the current date (for [`RecordSpans`]).
+    pub fn position(&self) -> [Option<(u32, u64)>; TABLES] {
+        let mut out = [None; TABLES];
+        if let Some(d) = self.open.get(self.current) {
+            for (o, p) in out.iter_mut().zip(&d.parts) {
+                *o = p.as_ref().map(|p| (p.id, p.rows));
+            }
+        }
+        out
+    }
+
+    /// The spans written since `before` (a [`Self::position`] taken at the record's start).
+    pub fn spans_since(&self, before: [Option<(u32, u64)>; TABLES]) -> RecordSpans {
+        let after = self.position();
+        let mut spans = [None; TABLES];
+        for t in 0..TABLES {
+            if let Some((part, end)) = after[t] {
+                let start = match before[t] {
+                    Some((p, s)) if p == part => s,
+                    _ => 0,
+                };
+                if end > start {
+                    spans[t] = Some(RowSpan {
+                        part,
+                        start,
+                        len: end - start,
+                    });
+                }
+            }
+        }
+        spans
+    }
+
+    /// The first write error, if any (the run stops at the next record boundary).
+    pub fn take_error(&mut self) -> Option<anyhow::Error> {
+        self.error.take()
+    }
+
+    fn part(&mut self, table: Table) -> Option<&mut OpenPart> {
+        let date = self.open[self.current].date;
+        if self.open[self.current].parts[table.index()].is_none() {
+            let id = self.cfg.next_part.fetch_add(1, Ordering::Relaxed);
+            let path = self.cfg.part_path(table, date, id);
+            match open_writer(&path, table, &self.cfg.props) {
+                Ok(writer) => {
+                    self.open[self.current].parts[table.index()] = Some(OpenPart {
+                        id,
+                        path,
+                        writer,
+                        batch: BatchBuilder::new(table, self.cfg.batch_rows),
+                        rows: 0,
+                    })
+                }
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    return None;
+                }
+            }
+        }
+        self.open[self.current].parts[table.index()].as_mut()
+    }
+
+    fn close_date(&mut self, d: OpenDate) {
+        for p in d.parts.into_iter().flatten() {
+            match finish_part(p, self.cfg) {
+                Ok(pf) => self.closed.push(PartFile { date: d.date, ..pf }),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
+    }
+
+    /// Flushes and closes every part; returns all part files this writer produced.
+    pub fn finish(mut self) -> anyhow::Result<Vec<PartFile>> {
+        for d in std::mem::take(&mut self.open) {
+            self.close_date(d);
+        }
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.closed),
+        }
+    }
+}
+
+fn open_writer(
+    path: &Path,
+    table: Table,
+    props: &WriterProperties,
+) -> anyhow::Result<ArrowWriter<BufWriter<std::fs::File>>> {
+    use anyhow::Context;
+    if let Some(dir) = path.parent() {
+        fs_err::create_dir_all(dir)?;
+    }
+    let file = fs_err::File::create(path)?.into_parts().0;
+    ArrowWriter::try_new(
+        BufWriter::with_capacity(1 << 20, file),
+        table.arrow_schema(),
+        Some(props.clone()),
+    )
+    .with_context(|| format!("cannot start Parquet file {}", path.display()))
+}
+
+fn flush_batch(p: &mut OpenPart, cfg: &SinkConfig) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if p.batch.rows() == 0 {
+        return Ok(());
+    }
+    let batch = p.batch.finish();
+    p.writer
+        .write(&batch)
+        .with_context(|| format!("cannot write {}", p.path.display()))?;
+    if p.writer.in_progress_size() > cfg.row_group_bytes {
+        p.writer
+            .flush()
+            .with_context(|| format!("cannot write {}", p.path.display()))?;
+    }
+    Ok(())
+}
+
+fn finish_part(mut p: OpenPart, cfg: &SinkConfig) -> anyhow::Result<PartFile> {
+    use anyhow::Context;
+    flush_batch(&mut p, cfg)?;
+    let table = p.batch.table();
+    let mut inner = p
+        .writer
+        .into_inner()
+        .with_context(|| format!("cannot finish {}", p.path.display()))?;
+    use std::io::Write;
+    inner
+        .flush()
+        .with_context(|| format!("cannot write {}", p.path.display()))?;
+    inner
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot write {}", p.path.display()))?;
+    Ok(PartFile {
+        id: p.id,
+        table,
+        date: None,
+        path: p.path,
+        rows: p.rows,
+    })
+}
+
+impl RowSink for PartitionedWriter<'_> {
+    type W = BatchBuilder;
+    fn row(&mut self, table: Table, emit: impl FnOnce(&mut BatchBuilder)) {
+        let cfg = self.cfg;
+        let Some(p) = self.part(table) else { return };
+        p.batch.append(emit);
+        p.rows += 1;
+        if p.batch.rows() >= cfg.batch_rows {
+            if let Err(e) = flush_batch(p, cfg) {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+}
