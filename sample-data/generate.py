@@ -185,8 +185,8 @@ def comm_idset(p, nulls=True, typed_leaf=True):
     return d
 
 
-def participant_v2(p, aus=None, nulls=True, extra=None):
-    d = {"id": p["id"], "identity": comm_idset(p, nulls=nulls)}
+def participant_v2(p, aus=None, nulls=True, extra=None, typed_leaf=True):
+    d = {"id": p["id"], "identity": comm_idset(p, nulls=nulls, typed_leaf=typed_leaf)}
     if aus is not None:
         d["administrativeUnitInfos"] = [{"id": a} for a in aus]
     if extra:
@@ -321,7 +321,12 @@ def drop_nulls(d):
 def net(r, kind, *, n_hops=0, legacy=False, keep_nulls=True, **over):
     """networkInfo. kind: wifi | wired | mobile | service (conference server / gateway side)."""
     third = r.i(2, 250)
-    if kind == "service":
+    if kind == "service":  # the short form most service sides get
+        d = {"ipAddress": "", "subnet": "", "linkSpeed": 0, "connectionType": "unknown", "port": r.i(49152, 53247),
+             "macAddress": "", "sentQualityEventRatio": 0, "receivedQualityEventRatio": 0, "delayEventRatio": 0,
+             "bandwidthLowEventRatio": 0, "wifiBand": "unknown", "wifiRadioType": "unknown",
+             "networkTransportProtocol": "udp", "traceRouteHops": []}
+    elif kind == "service-full":  # every property, "" / null like real exports
         d = {
             "ipAddress": "", "subnet": "", "linkSpeed": 0, "connectionType": "unknown",
             "port": r.i(49152, 53247), "reflexiveIPAddress": "", "relayIPAddress": "", "relayPort": None,
@@ -579,7 +584,7 @@ def join_url(key):
             f"%7b%22Tid%22%3a%22{TENANT}%22%7d")
 
 
-def mcu_session(ck, n, p, ua, start, end, labels, *, machine=None, cpu=None, kind="wired", n_hops=0,
+def mcu_session(ck, n, p, ua, start, end, labels, *, machine=None, cpu=None, kind="wired", n_hops=0, service_kind="service",
                 dev_kind="basic", fb=None, modalities=None, keep_nulls=True, mcu_net_over=None, caller_net_over=None,
                 media_over=None, session_extra=None, segment_failure="absent", is_test=False):
     """Participant -> conference server (AVMCU) session with one segment."""
@@ -591,7 +596,7 @@ def mcu_session(ck, n, p, ua, start, end, labels, *, machine=None, cpu=None, kin
         r = Det(ck, n, label, "net")
         cnet = net(r, kind, n_hops=n_hops if label == "main-audio" else 0, keep_nulls=keep_nulls,
                    **(caller_net_over or {}))
-        snet = net(r, "service", keep_nulls=keep_nulls, **(mcu_net_over or {}))
+        snet = net(r, service_kind, keep_nulls=keep_nulls, **(mcu_net_over or {}))
         audio = label == "main-audio"
         cdev = dev(r, dev_kind if audio else "basic", keep_nulls=keep_nulls)
         sdev = dev(r, "service", keep_nulls=keep_nulls)
@@ -625,9 +630,9 @@ def c01():
                     machine="CTS-LT-0417", cpu=CPU_I7, kind="wifi", n_hops=3, dev_kind="full",
                     fb=feedback("poor", "Heard my own voice back whenever Tomasz was unmuted.",
                                 {"NoSound": False, "Echo": True}),
-                    caller_net_over={"futureProperty": {"x": 1}}),
+                    caller_net_over={"futureProperty": {"x": 1}}, service_kind="service-full"),
         mcu_session(ck, 2, TOMASZ, cua("macOS", "teams", H_MAC, "25290.210.4011.1205", TEAMS_APP),
-                    plus(s, 41.3), plus(e, -4.9), ["main-audio", "main-video"],
+                    plus(s, 41.3), plus(e, -4.9), ["main-audio"],
                     machine="Tomasz-MBP", cpu=CPU_M3, kind="wired",
                     fb=feedback("good", None, {"NoSound": False, "Echo": False})),
         mcu_session(ck, 3, GRACE, cua("web", "teams", H_WEB, "25.10.3", TEAMS_WEB_APP),
@@ -681,12 +686,12 @@ def c03():
     sbc = sep(sua("gateway", H_SBC))
     r1, r2 = Det(ck, "seg1"), Det(ck, "seg2")
     seg1 = segment(gid(ck, "segment", "1", "1"), s, plus(e, -0.4), leila, med, [
-        media_pair(ck, "seg1", "main-audio", secs, net(r1, "wired", n_hops=0), net(r1, "service"),
+        media_pair(ck, "seg1", "main-audio", secs, net(r1, "wired", n_hops=0), net(r1, "service-full"),
                    dev(r1, "full"), dev(r1, "service"), codecs=("satin", "opus"))])
     seg2 = segment(gid(ck, "segment", "1", "2"), plus(s, 1.9), e, med, sbc, [
         media_pair(ck, "seg2", "main-audio", secs,
-                   net(r2, "service", ipAddress="198.51.100.40", subnet="198.51.100.0", macAddress=""),
-                   net(r2, "service", ipAddress="192.0.2.15", subnet="192.0.2.0", connectionType="wired"),
+                   net(r2, "service-full", ipAddress="198.51.100.40", subnet="198.51.100.0"),
+                   net(r2, "service-full", ipAddress="192.0.2.15", subnet="192.0.2.0", connectionType="wired"),
                    dev(r2, "service"), dev(r2, "service"), codecs=("pcmu", "pcmu"), sip=sip,
                    over=({"wasMediaBypassed": False, "isAudioForwardErrorCorrectionUsed": False},
                          {"wasMediaBypassed": True, "isAudioForwardErrorCorrectionUsed": False}))],
@@ -716,10 +721,10 @@ def c04_sessions():
     return [
         mcu_session(ck, "detached-1", ROOM, cua("roomSystem", "teams", H_ROOM, "5.2.115.0", TEAMS_APP),
                     plus(s, 0.4), plus(e, -0.3), ["main-audio", "main-video"], machine="MTR-HARBOUR-04",
-                    cpu=CPU_ROOM, kind="wired", n_hops=4, dev_kind="full"),
+                    cpu=CPU_ROOM, kind="wired", n_hops=4, dev_kind="full", keep_nulls=False),
         mcu_session(ck, "detached-2", JONAS, cua("iOS", "teams", H_IOS, "7.22.1", TEAMS_APP),
                     plus(s, 64.0), plus(e, -120.0), ["main-audio"], machine="Jonas's iPhone", cpu=CPU_A17,
-                    kind="mobile", dev_kind="mobile"),
+                    kind="mobile", dev_kind="mobile", keep_nulls=False),
     ]
 
 
@@ -759,7 +764,7 @@ def c07(version):
     samir_ua = cua("windows", "teams", H_WIN, "25290.205.3980.7023", TEAMS_APP)
     if version == 1:
         sessions = [mcu_session(ck, 1, SAMIR, samir_ua, s, e, ["main-audio"], machine="CTS-LT-0588",
-                                cpu=CPU_I7, kind="wifi", n_hops=2, dev_kind="full")]
+                                cpu=CPU_I7, kind="wifi", n_hops=2, dev_kind="full", keep_nulls=False)]
         return record(cid, 1, "groupCall", ["audio"], s, e, T("2026-11-03T14:20:00"), join=join_url(ck),
                       organizer_v2=participant_v2(SAMIR, [AU_NA]),
                       participants_v2=[participant_v2(SAMIR, [AU_NA])], sessions=sessions)
@@ -801,11 +806,11 @@ def c09():
     sessions = [
         mcu_session(ck, 1, HANNAH, cua("windows", "teams", H_WIN, "25290.205.3980.7023", TEAMS_APP),
                     s, e, ["main-audio", "data"], machine="CTS-LT-0112", cpu=CPU_I7, kind="wifi",
-                    modalities=["audio", "data"],
+                    modalities=["audio", "data"], keep_nulls=False,
                     media_over={"data": {"extra": {"futureProperty": {"x": 1}}}}),
         mcu_session(ck, 2, MATEO, cua("android", "teams", H_ANDROID, "1416/1.0.0.2026101701", TEAMS_APP),
                     plus(s, 12), plus(e, -60), ["main-audio"], machine="Pixel 9", cpu=CPU_S24,
-                    kind="mobile", dev_kind="mobile",
+                    kind="mobile", dev_kind="mobile", keep_nulls=False,
                     media_over={"main-audio": {"over": ({"packetUtilization": "1200"}, None)}}),
     ]
     return record(cid, 1, "groupCall", ["audio", "data"], s, e, plus(e, 700.0), join=join_url(ck),
@@ -825,9 +830,9 @@ def c10():
     sessions = [
         mcu_session(ck, 1, AIKO, cua("visionPro", "teams", H_VISION, "7.22.0", TEAMS_APP),
                     s, e, ["main-audio", "applicationsharing-video"], machine="Aiko's Apple Vision Pro",
-                    cpu=CPU_M2, kind="wifi"),
+                    cpu=CPU_M2, kind="wifi", keep_nulls=False),
         mcu_session(ck, 2, VISITOR, cua("web", "teams", H_WEB, "25.10.3"), plus(s, 200), plus(e, -30),
-                    ["main-audio", "main-video"], kind="wired", keep_nulls=False),
+                    ["main-audio"], kind="wired", keep_nulls=False),
     ]
     # anonymous guest: associatedIdentity of a guest has no tenant / UPN
     sessions[1]["caller"]["associatedIdentity"] = {"id": VISITOR["id"], "displayName": VISITOR["name"]}
@@ -881,8 +886,9 @@ def c12():
     caller = pep(RAFAEL, cua("windows", "teams", H_WIN, "25290.205.3980.7023", TEAMS_APP),
                  machine="CTS-LT-0790", cpu=CPU_X1E)
     echo = sep(sua("customBot", H_ECHO, "2026.9.1"))
-    m = media_pair(ck, 1, "main-audio", secs, net(r, "wired"), net(r, "service"), dev(r, "full"),
-                   dev(r, "service"), over=(None, {"averageRatioOfConcealedSamples": "NaN"}))
+    m = media_pair(ck, 1, "main-audio", secs, net(r, "wired", keep_nulls=False), net(r, "service"),
+                   dev(r, "full"), dev(r, "service", keep_nulls=False), keep_nulls=False,
+                   over=(None, {"averageRatioOfConcealedSamples": "NaN"}))
     seg = segment(gid(ck, "segment", "1", "1"), s, e, caller, echo, [m])
     sess = session(gid(ck, "session", "1"), s, e, caller, echo, ["audio"], [seg], is_test=True,
                    extra={"futureProperty": {"x": 1}})
@@ -917,7 +923,8 @@ def c13():
                                                             "tenantId": TENANT}, "user": None}}
     return record(cid, "2", "peerToPeer", ["audio", "video"], s, e, plus(e, 400.0), digits=3,
                   organizer_v2=acs_p,
-                  participants_v2=[acs_p, participant_v2(PRIYA, [AU_EMEA], nulls=False)], sessions=[sess])
+                  participants_v2=[acs_p, participant_v2(PRIYA, [AU_EMEA], nulls=False, typed_leaf=False)],
+                  sessions=[sess])
 
 
 def c14():
@@ -1179,8 +1186,8 @@ LAYOUTS = {
     "single-pretty": "1 · single callRecord (GET …/{id}?$expand=sessions($expand=segments)), pretty-printed",
     "single-compact": "1 · single callRecord, compact (one line, no final newline)",
     "single-bom": "1 · single callRecord, UTF-8 BOM + CRLF pretty-print",
-    "records-page": "2 · Graph collection page (value[] of callRecords + @odata.nextLink)",
-    "sessions-page": "5 · sessions page (…/callRecords('<id>')/sessions) exported apart from its call",
+    "records-page": "2 · Graph collection page (value[] of callRecords + @odata.nextLink), compact as Graph sends it",
+    "sessions-page": "5 · sessions page (…/callRecords('<id>')/sessions) exported apart from its call, compact",
     "participants-page": "6 · participants_v2 page (…/callRecords('<id>')/participants_v2)",
     "ndjson-lf": "3 · NDJSON, LF line endings, one record per line, one blank line",
     "jsonl-crlf": "3 · JSON Lines, CRLF line endings, one record per line, one blank line",
@@ -1203,7 +1210,7 @@ def build_sample_data():
 
     enc = lambda s: s.encode("utf-8")  # noqa: E731
 
-    put(f"2026-11-02/callrecord-{CALL['C01']}.json", enc(dumps(c01(), indent=4) + "\n"), "single-pretty",
+    put(f"2026-11-02/callrecord-{CALL['C01']}.json", enc(dumps(c01()) + "\n"), "single-pretty",
         "C01 group meeting: 3 participants_v2 (administrativeUnitInfos), 3 sessions participant → AVMCU "
         "serviceEndpoint, main-audio + main-video + applicationsharing-video + video-based-screen-sharing, "
         "full deviceInfo, Wi-Fi with 3 trace-route hops, feedback poor {NoSound:false, Echo:true}, "
@@ -1216,11 +1223,12 @@ def build_sample_data():
                       next_link=f"{GRAPH}/communications/callRecords?$filter=startDateTime%20ge%202026-11-02T00:00:00Z"
                                 f"%20and%20startDateTime%20lt%202026-11-03T00:00:00Z&$skiptoken="
                                 + hashlib.sha256(b"page-2").hexdigest()[:48])
-    put("2026-11-02/callrecords-page-0001.json", enc(dumps(page) + "\n"), "records-page",
+    put("2026-11-02/callrecords-page-0001.json", enc(dumps(page, "compact") + "\n"), "records-page",
         "C04 + C05 as listed (organizer + organizer_v2, no sessions/participants_v2), C06 with inline sessions: "
         "main-video with \"streams\": [], data media with all-null metrics")
     put(f"2026-11-02/callrecord-{CALL['C04']}-sessions.json",
-        enc(dumps(collection(f"{META}('{CALL['C04']}')/sessions", c04_sessions())) + "\n"), "sessions-page",
+        enc(dumps(collection(f"{META}('{CALL['C04']}')/sessions", c04_sessions()), "compact") + "\n"),
+        "sessions-page",
         "C04's 2 sessions (with segments) exported apart: Teams Room (roomSystem, 4 trace-route hops), "
         "iPhone on a mobile network")
     put(f"2026-11-02/callrecord-{CALL['C05']}-participants_v2.json",
@@ -1353,36 +1361,38 @@ def good_p2p_full():
                  cpu=("Fixture CPU Callee", 10, 3200),
                  feedback=feedback("fair", "fixture feedback text", {"NoSound": False, "Echo": True}))
 
-    def network(p):  # p = 1 caller, 2 callee
+    def network(p):  # p = 1 caller, 2 callee; every value distinct across properties and sides
         return {
             "ipAddress": f"10.0.{p}.10", "subnet": f"10.0.{p}.0", "linkSpeed": 100000000 * p,
             "connectionType": "wifi" if p == 1 else "wired", "port": 50000 + 10 * p,
             "reflexiveIPAddress": f"203.0.113.{p}", "relayIPAddress": f"198.51.100.{p}", "relayPort": 3477 + p,
             "macAddress": f"0{p}-00-00-00-00-0{p}", "dnsSuffix": f"side{p}.contoso.com",
-            "sentQualityEventRatio": 0.11 * p, "receivedQualityEventRatio": 0.12 * p,
-            "delayEventRatio": 0.13 * p, "bandwidthLowEventRatio": 0.14 * p,
-            "basicServiceSetIdentifier": f"0{p}:bb:cc:dd:ee:ff", "wifiBand": "frequency50GHz" if p == 1 else
-            "frequency24GHz", "wifiBatteryCharge": 60 + p, "wifiChannel": 40 + p,
-            "wifiMicrosoftDriver": f"MS Driver {p}", "wifiMicrosoftDriverVersion": f"MS:{p}.0",
-            "wifiRadioType": "wifi80211ax" if p == 1 else "wifi80211ac", "wifiSignalStrength": 70 + p,
+            "sentQualityEventRatio": [0.111, 0.121][p - 1], "receivedQualityEventRatio": [0.112, 0.122][p - 1],
+            "delayEventRatio": [0.113, 0.123][p - 1], "bandwidthLowEventRatio": [0.114, 0.124][p - 1],
+            "basicServiceSetIdentifier": f"0{p}:bb:cc:dd:ee:ff",
+            "wifiBand": ["frequency50GHz", "frequency24GHz"][p - 1], "wifiBatteryCharge": 60 + p,
+            "wifiChannel": 40 + p, "wifiMicrosoftDriver": f"MS Driver {p}", "wifiMicrosoftDriverVersion": f"MS:{p}.0",
+            "wifiRadioType": ["wifi80211ax", "wifi80211ac"][p - 1], "wifiSignalStrength": 70 + p,
             "wifiVendorDriver": f"Vendor Driver {p}", "wifiVendorDriverVersion": f"V:{p}.0",
-            "networkTransportProtocol": "udp" if p == 1 else "tcp",
+            "networkTransportProtocol": ["udp", "tcp"][p - 1],
             "traceRouteHops": [{"hopCount": 1, "ipAddress": "192.168.0.1", "roundTripTime": "PT0.004S"},
                                {"hopCount": 2, "ipAddress": "203.0.113.254", "roundTripTime": "PT0.011S"}]
             if p == 1 else [],
         }
 
-    def device(p):
+    def device(p):  # ratios 0.21x (caller) / 0.22x (callee)
+        x = [0.21, 0.22][p - 1]
         return {
             "captureDeviceDriver": f"CaptureDriver-{p}", "captureDeviceName": f"Microphone-{p}",
-            "captureNotFunctioningEventRatio": 0.21 * p, "cpuInsufficentEventRatio": 0.22 * p,
-            "deviceClippingEventRatio": 0.23 * p, "deviceGlitchEventRatio": 0.24 * p, "howlingEventCount": 5 * p,
-            "initialSignalLevelRootMeanSquare": 100.5 * p, "lowSpeechLevelEventRatio": 0.25 * p,
-            "lowSpeechToNoiseEventRatio": 0.26 * p, "micGlitchRate": 7.5 * p, "receivedNoiseLevel": -60 - p,
-            "receivedSignalLevel": -10 - p, "renderDeviceDriver": f"RenderDriver-{p}",
-            "renderDeviceName": f"Speaker-{p}", "renderMuteEventRatio": 0.27 * p,
-            "renderNotFunctioningEventRatio": 0.28 * p, "renderZeroVolumeEventRatio": 0.29 * p,
-            "sentNoiseLevel": -70 - p, "sentSignalLevel": -20 - p, "speakerGlitchRate": 9.5 * p,
+            "captureNotFunctioningEventRatio": round(x + 0.001, 3), "cpuInsufficentEventRatio": round(x + 0.002, 3),
+            "deviceClippingEventRatio": round(x + 0.003, 3), "deviceGlitchEventRatio": round(x + 0.004, 3),
+            "howlingEventCount": 2 + p, "initialSignalLevelRootMeanSquare": 100.5 + p,
+            "lowSpeechLevelEventRatio": round(x + 0.005, 3), "lowSpeechToNoiseEventRatio": round(x + 0.006, 3),
+            "micGlitchRate": 6.5 + p, "receivedNoiseLevel": -60 - p, "receivedSignalLevel": -10 - p,
+            "renderDeviceDriver": f"RenderDriver-{p}", "renderDeviceName": f"Speaker-{p}",
+            "renderMuteEventRatio": round(x + 0.007, 3), "renderNotFunctioningEventRatio": round(x + 0.008, 3),
+            "renderZeroVolumeEventRatio": round(x + 0.009, 3), "sentNoiseLevel": -70 - p, "sentSignalLevel": -20 - p,
+            "speakerGlitchRate": 8.5 + p,
         }
 
     streams = [
@@ -1672,10 +1682,12 @@ Calls by UTC start date (latest versions): {json.dumps(summary['special']['calls
 - **Polymorphism without `@odata.type`**: C13 has no `@odata.type` on any endpoint, user agent or identity.
 - **Value variants**: `"version": "2"` (C13) and `"packetUtilization": "1200"` (C09) are Int64 as strings;
   `"averageRatioOfConcealedSamples": "NaN"` (C12); undocumented enum members `"platform": "visionPro"` (C10),
-  `"wifiBand": "frequency6GHz"` and `"wifiRadioType": "wifi80211be"` (C11), `"productFamily": "unknown"`
-  on the PSTN endpoint (C03); `"futureProperty": {{"x": 1}}` on a record and a session (C12), a networkInfo
+  `"wifiBand": "frequency6GHz"` and `"wifiRadioType": "wifi80211be"` (C11); the member after
+  `unknownFutureValue` `"productFamily": "azureCommunicationServices"` (C13); `"platform": "unknown"` /
+  `"productFamily": "unknown"` and `"headerValue": null` on the PSTN endpoint (C03); `"futureProperty": {{"x": 1}}` on a record and a session (C12), a networkInfo
   (C01), a media line (C09), a participant (C10) and a stream (C14); `""` for addresses on service sides;
-  all-null `data` streams (C06, C09); omitted-null (omit-values=nulls) objects (C02, C10, C13);
+  all-null `data` streams (C06; in C09 the same streams with the nulls omitted); omit-values=nulls style
+  (null properties absent) in C02's networks, the C04 sessions page, C07 version 1, C09, C10, C12 and C13;
   `linkSpeed` 4294967295 (C02); durations `"PT0.01S"`-style and `"PT1M2.5S"` (C11); timestamps with 0, 3 and
   7 fractional digits; `"streams": []` on one media line (C06).
 - **Failures and feedback**: C08 session + segment `failureInfo` stage `callSetup` (segment `media: []`);
@@ -1730,6 +1742,9 @@ def main():
     write(os.path.join(FIXTURES, "fixtures-expected.json"), (dumps(fx) + "\n").encode("utf-8"))
     write_sample_readme(files, summary)
     write_bad_readme(bad_counts)
+    folder = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(SAMPLE) for f in fs
+                 if "__pycache__" not in d)
+    assert folder < 300_000, f"sample-data/ is {folder} bytes (limit 300 KB incl. generate.py and README.md)"
     json.dump({"files": {k: {kk: vv for kk, vv in v.items() if kk != "call_ids"}
                          for k, v in summary["files"].items()},
                "totals": summary["totals"], "totals_latest": summary["totals_latest"],

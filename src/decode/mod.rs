@@ -443,7 +443,7 @@ mod tests {
             "{:?}",
             got[1]
         );
-        assert_eq!(got[1].1, "line 3, column 28, value[1]");
+        assert_eq!(got[1].1, "line 3, column 23, value[1]");
         assert_eq!(
             got[2],
             ("record c".into(), "line 4, column 2, value[2]".into())

@@ -1,0 +1,9 @@
+//! Integration tests: run the flatten job on fixtures, read the Parquet back, assert values.
+
+mod cli;
+mod common;
+mod doc_examples;
+mod fixtures;
+mod props;
+mod sample_data;
+mod schema_docs;
