@@ -3,7 +3,8 @@
 //! Phase 1: `threads` workers pull files from a shared counter (input order) and each fills its
 //! own [`PartitionedWriter`], duplicate index, error list and counters: no lock or channel per
 //! record. A worker that meets a call id again keeps the higher `version` (then the later
-//! `lastModifiedDateTime`, then the earlier input position) and remembers the row spans of the
+//! `lastModifiedDateTime`, then the record with more nested items, then the earlier input
+//! position) and remembers the row spans of the
 //! loser. Phase 2 merges the workers' indexes the same way, so the winner does not depend on the
 //! thread count. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
 //! Phase 4 rewrites only the part files that hold superseded rows (none for a duplicate-free
@@ -437,6 +438,11 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         }
     }
     parts.retain(|p| p.rows > 0);
+    for t in Table::ALL {
+        if !parts.iter().any(|p| p.table == t) {
+            parts.push(crate::sink::write_empty_part(&sink, t)?);
+        }
+    }
 
     counts.records.written = index.len() as u64;
     counts.records.incomplete_sessions =

@@ -241,6 +241,24 @@ impl<'c> PartitionedWriter<'c> {
     }
 }
 
+/// Writes a 0-row part for a table that got no rows, so readers still find the table and its
+/// schema (a glob over a missing folder fails in DuckDB and polars). It goes to Hive's null
+/// partition because no date applies.
+pub fn write_empty_part(cfg: &SinkConfig, table: Table) -> anyhow::Result<PartFile> {
+    let id = cfg.next_part.fetch_add(1, Ordering::Relaxed);
+    let path = cfg.part_path(table, None, id);
+    let w = open_writer(&path, table, &cfg.props)?;
+    w.close()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(PartFile {
+        id,
+        table,
+        date: None,
+        path,
+        rows: 0,
+    })
+}
+
 fn open_writer(
     path: &Path,
     table: Table,
