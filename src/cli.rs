@@ -51,6 +51,18 @@ pub struct FlattenArgs {
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// CQD building file (the one uploaded to the Call Quality Dashboard): CSV or TSV, no header,
+    /// 14 or 15 columns (NetworkIP, NetworkName, NetworkRange, BuildingName, …, InsideCorp,
+    /// ExpressRoute[, VPN]). Fills the streams' caller_building_* / callee_building_* columns from
+    /// each side's subnet. Without it every endpoint is outside corp, as in CQD.
+    #[arg(long, value_name = "FILE")]
+    pub buildings: Option<PathBuf>,
+
+    /// The CQD stream classification rules for streams.quality (recorded in each row and in
+    /// _manifest.json).
+    #[arg(long, value_name = "PROFILE", value_enum, default_value_t = crate::quality::Profile::CqdCurrent)]
+    pub quality_profile: crate::quality::Profile,
 }
 
 impl FlattenArgs {
@@ -73,6 +85,8 @@ impl FlattenArgs {
                 max_document_bytes: self.max_document_mb << 20,
             },
             progress: !self.quiet && std::io::stderr().is_terminal(),
+            buildings: self.buildings,
+            quality_profile: self.quality_profile,
         };
         Ok((cfg, self.quiet))
     }

@@ -11,6 +11,7 @@ pub mod discover;
 pub mod exit;
 pub mod flatten;
 pub mod manifest;
+pub mod quality;
 pub mod run;
 pub mod schema;
 pub mod sink;

@@ -66,6 +66,13 @@ pub struct TableCounts {
     pub files: u64,
 }
 
+/// The building file of a run: as given on the command line, and its number of rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildingsInfo {
+    pub path: String,
+    pub rows: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
     pub tool: &'static str,
@@ -77,6 +84,10 @@ pub struct Manifest {
     pub threads: usize,
     pub inputs: Vec<String>,
     pub output: String,
+    /// The rule profile of `streams.quality` (`--quality-profile`).
+    pub quality_profile: &'static str,
+    /// The CQD building file used (`--buildings`); null without one.
+    pub buildings: Option<BuildingsInfo>,
     pub files: FileCounts,
     pub records: RecordCounts,
     pub child_pages: BTreeMap<&'static str, PageCounts>,

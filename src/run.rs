@@ -41,6 +41,10 @@ pub struct FlattenConfig {
     pub threads: usize,
     pub limits: Limits,
     pub progress: bool,
+    /// CQD building file for the `streams` `*_building_*` columns (`--buildings`).
+    pub buildings: Option<PathBuf>,
+    /// Stream classification rules for `streams.quality` (`--quality-profile`).
+    pub quality_profile: crate::quality::Profile,
 }
 
 /// What the run needs to know about a written call to merge child pages into it later.
@@ -109,6 +113,7 @@ struct Worker<'c> {
     pages: Vec<PendingPage>,
     errors: Vec<ErrorEntry>,
     counts: Counts,
+    quality: &'c crate::quality::Context,
 }
 
 fn error_entry(
@@ -243,6 +248,7 @@ impl<'c> Worker<'c> {
                     rec: &rec,
                     source_path: path,
                     source_position: &position,
+                    quality: self.quality,
                 };
                 flatten::flatten_record(&ctx, &mut self.writer);
                 if let Some(e) = self.writer.take_error() {
@@ -311,6 +317,8 @@ fn summarize(rec: &CallRecord) -> CallSummary {
 pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
+    // A bad building file is a usage error: reported before anything is written.
+    let quality = crate::quality::Context::load(cfg.quality_profile, cfg.buildings.as_deref())?;
     let staging = Staging::create(&cfg.out)?;
     let found = discover::discover(&cfg.inputs, Some(&cfg.out));
     let files = &found.files;
@@ -347,6 +355,7 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
                     pages: Vec::new(),
                     errors: Vec::new(),
                     counts: Counts::default(),
+                    quality: &quality,
                 };
                 let mut failed = None;
                 while !abort.load(Ordering::Relaxed) {
@@ -418,6 +427,7 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
             &mut merge_writer,
             &mut counts,
             &mut errors,
+            &quality,
         )?;
     }
     parts.extend(merge_writer.finish()?);
@@ -499,6 +509,11 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         threads: cfg.threads,
         inputs: cfg.inputs.iter().map(|p| p.display().to_string()).collect(),
         output: cfg.out.display().to_string(),
+        quality_profile: quality.profile.name(),
+        buildings: quality.buildings.as_ref().map(|b| BuildingsInfo {
+            path: b.path().display().to_string(),
+            rows: b.len() as u64,
+        }),
         files: counts.files,
         records: counts.records,
         child_pages: [(PageKind::Sessions, 0), (PageKind::Participants, 1)]
@@ -547,6 +562,7 @@ fn merge_page(
     writer: &mut PartitionedWriter,
     counts: &mut Counts,
     errors: &mut Vec<ErrorEntry>,
+    quality: &crate::quality::Context,
 ) -> Result<()> {
     let kind_name = match page.kind {
         PageKind::Sessions => "sessions_page",
@@ -577,7 +593,7 @@ fn merge_page(
                 return;
             };
             found = true;
-            if let Err(e) = merge_items(page, file, items, entry, writer, counts, errors) {
+            if let Err(e) = merge_items(page, file, items, entry, writer, counts, errors, quality) {
                 fatal = Some(e);
             }
         });
@@ -613,6 +629,7 @@ fn merge_items(
     writer: &mut PartitionedWriter,
     counts: &mut Counts,
     errors: &mut Vec<ErrorEntry>,
+    quality: &crate::quality::Context,
 ) -> Result<()> {
     let pc = page.kind as usize;
     let kind_name = match page.kind {
@@ -646,6 +663,7 @@ fn merge_items(
         rec: &rec,
         source_path: "",
         source_position: "",
+        quality,
     };
     let page_path = file.path.display().to_string();
     writer.begin_record(s.date);

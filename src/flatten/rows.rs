@@ -7,6 +7,8 @@ pub struct CallCtx<'r, 'a> {
     pub rec: &'r CallRecord<'a>,
     pub source_path: &'r str,
     pub source_position: &'r str,
+    /// Quality rule profile and building index for the `streams` quality columns.
+    pub quality: &'r crate::quality::Context,
 }
 
 pub struct ParticipantRow<'r, 'a> {

@@ -30,6 +30,7 @@ pub fn collect_columns(t: Table) -> Vec<ColumnSpec> {
         rec: &rec,
         source_path: "",
         source_position: "",
+        quality: &crate::quality::DEFAULT_CONTEXT,
     };
     let session = Session::default();
     let srow = SessionRow {
@@ -405,6 +406,7 @@ pub fn emit_stream<W: Emit>(w: &mut W, r: &StreamRow) {
     w.group("callee_network_", "media.calleeNetwork.", |w| {
         network(w, m.callee_network.as_ref())
     });
+    crate::quality::columns::emit_stream_quality(w, r);
 }
 
 pub fn emit_hop<W: Emit>(w: &mut W, r: &HopRow) {

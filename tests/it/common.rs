@@ -45,6 +45,8 @@ pub fn run_with(inputs: &[PathBuf], threads: usize) -> Run {
         threads,
         limits: Default::default(),
         progress: false,
+        buildings: None,
+        quality_profile: Default::default(),
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     let r = &manifest.records;
