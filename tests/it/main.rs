@@ -5,5 +5,6 @@ mod common;
 mod doc_examples;
 mod fixtures;
 mod props;
+mod quality;
 mod sample_data;
 mod schema_docs;
