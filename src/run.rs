@@ -621,6 +621,7 @@ fn merge_page(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn merge_items(
     page: &PendingPage,
     file: &InputFile,

@@ -272,10 +272,8 @@ use thresholds::*;
 pub fn classify(profile: Profile, modality: Modality, m: &Metrics) -> Classification {
     match (modality, profile) {
         (Modality::Audio, Profile::CqdCurrent) => {
-            if !m
-                .packet_utilization
-                .is_some_and(|p| p > AUDIO_PACKET_UTILIZATION_GATE)
-            {
+            let gate = m.packet_utilization.unwrap_or(0);
+            if gate <= AUDIO_PACKET_UTILIZATION_GATE {
                 return Classification::UNCLASSIFIED;
             }
             any_of(&[
@@ -567,7 +565,8 @@ mod tests {
             }),
             (Good, vec![])
         );
-        let cases: [(fn(&mut Metrics, f64), f64, f64, f64, &str); 5] = [
+        type Setter = fn(&mut Metrics, f64);
+        let cases: [(Setter, f64, f64, f64, &str); 5] = [
             (
                 |m, v| m.round_trip_ms = Some(v),
                 500.0,
