@@ -272,3 +272,40 @@ fn cli_records_profile_and_building_file_in_manifest() {
         .unwrap()
         .ends_with("buildings.csv"));
 }
+
+/// Streams merged from a separately exported sessions page get the run's profile too.
+#[test]
+fn merged_session_pages_use_the_run_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = FlattenConfig {
+        inputs: vec![root().join("sample-data")],
+        out: dir.path().join("out"),
+        threads: 2,
+        limits: Default::default(),
+        progress: false,
+        buildings: None,
+        quality_profile: Profile::CqdLegacy5Metric,
+    };
+    let manifest = flatten(&cfg).expect("flatten runs");
+    assert!(manifest.child_pages["sessions"].items_added > 0);
+    let r = Run { dir, manifest };
+    let t = r.table("streams");
+    assert!(t.rows() > 0);
+    assert!(t
+        .str("quality_profile")
+        .iter()
+        .all(|p| p.as_deref() == Some("cqd-legacy-5metric")));
+    // Every row has a modality, a quality, a First side and a server pair.
+    for c in ["modality", "quality", "first_side", "is_server_pair"] {
+        assert!(t.str(c).iter().all(|v| v.is_some()), "{c}");
+    }
+    // poor_reasons is null exactly when unclassified, and non-empty exactly when poor.
+    for (q, r) in t.str("quality").iter().zip(t.list("poor_reasons")) {
+        match q.as_deref() {
+            Some("unclassified") => assert_eq!(r, None),
+            Some("good") => assert_eq!(r, Some(vec![])),
+            Some("poor") => assert!(r.is_some_and(|r| !r.is_empty())),
+            other => panic!("quality {other:?}"),
+        }
+    }
+}
