@@ -1,0 +1,1349 @@
+//! The report tables, computed with polars over the dataset's lazy scans.
+
+use crate::load::{self, is, is_any, Table, NO_PROFILE, UNKNOWN};
+use crate::targets::{self, TARGETS};
+use anyhow::Result;
+use polars::prelude::*;
+use std::path::Path;
+
+/// The classified modalities, in report order.
+pub const MODALITIES: [&str; 3] = ["audio", "video", "vbss"];
+
+/// Graph `userFeedback.rating` values that are a rating (not `notRated`).
+const RATED: &[&str] = &["bad", "poor", "fair", "good", "excellent"];
+/// Ratings CQD counts as poor (1 and 2 stars).
+const POOR_RATINGS: &[&str] = &["bad", "poor"];
+
+/// Settings of one report run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Fewest audio streams a subnet, building or user needs to enter a "worst" list, and a
+    /// subnet to enter the missing-subnet report.
+    pub min_streams: u32,
+    /// Rows per "worst" list.
+    pub top: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            min_streams: 10,
+            top: 20,
+        }
+    }
+}
+
+/// One report table: written as `<name>.csv` and `<name>.parquet`.
+pub struct NamedTable {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub df: DataFrame,
+}
+
+/// Every table of the report, plus the facts the summaries need.
+pub struct Report {
+    /// The classification profile(s) of the streams (`quality_profile`), joined by `, `.
+    pub profile: String,
+    pub settings: Settings,
+    pub tables: Vec<NamedTable>,
+    /// Caveats shown in summary.md and report.html (no quality columns, no building matched…).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn table(&self, name: &str) -> Option<&DataFrame> {
+        self.tables.iter().find(|t| t.name == name).map(|t| &t.df)
+    }
+}
+
+/// A breakdown: `by_<name>` over the per-stream frame, grouped by `dims`.
+pub struct Breakdown {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub dims: &'static [&'static str],
+}
+
+/// The stream breakdowns besides `by_day` and `by_call_type` (which add call, reliability
+/// and feedback measures). Every dimension is the user's (Second) endpoint unless it says pair.
+pub const BREAKDOWNS: &[Breakdown] = &[
+    Breakdown {
+        name: "by_connection_pair",
+        title: "By network connection type pair (First : Second/user)",
+        dims: &["connection_pair"],
+    },
+    Breakdown {
+        name: "by_connection_type",
+        title: "By network connection type (user)",
+        dims: &["connection_type"],
+    },
+    Breakdown {
+        name: "by_wifi_band",
+        title: "By Wi-Fi band (user)",
+        dims: &["wifi_band"],
+    },
+    Breakdown {
+        name: "by_platform",
+        title: "By platform (user)",
+        dims: &["platform"],
+    },
+    Breakdown {
+        name: "by_product_family",
+        title: "By product family (user)",
+        dims: &["product_family"],
+    },
+    Breakdown {
+        name: "by_client_version",
+        title: "By client version (user)",
+        dims: &["product_family", "platform", "client_version"],
+    },
+    Breakdown {
+        name: "by_codec",
+        title: "By codec",
+        dims: &["modality", "codec"],
+    },
+    Breakdown {
+        name: "by_building",
+        title: "By building (user)",
+        dims: &["building", "network_name", "city", "country"],
+    },
+    Breakdown {
+        name: "by_city",
+        title: "By city (user)",
+        dims: &["city", "country"],
+    },
+    Breakdown {
+        name: "by_country",
+        title: "By country (user)",
+        dims: &["country"],
+    },
+    Breakdown {
+        name: "by_region",
+        title: "By region (user)",
+        dims: &["region"],
+    },
+    Breakdown {
+        name: "by_subnet",
+        title: "By subnet (user)",
+        dims: &["subnet", "building"],
+    },
+    Breakdown {
+        name: "by_inside_outside",
+        title: "Inside / outside corp (user, from the building file)",
+        dims: &["inside_outside"],
+    },
+    Breakdown {
+        name: "by_server_pair",
+        title: "By server pair (Client:Server = conferencing, Client:Client = P2P)",
+        dims: &["is_server_pair"],
+    },
+    Breakdown {
+        name: "by_direction",
+        title: "By direction (inbound to / outbound from the user)",
+        dims: &["direction"],
+    },
+];
+
+fn count_if(e: Expr) -> Expr {
+    e.fill_null(lit(false)).cast(DataType::Int64).sum()
+}
+
+fn ratio(num: &str, den: Expr) -> Expr {
+    when(den.clone().gt(lit(0)))
+        .then(col(num).cast(DataType::Float64) / den.cast(DataType::Float64))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
+
+fn n(c: &str) -> Expr {
+    col(c).fill_null(lit(0i64))
+}
+
+fn f64_null() -> Expr {
+    lit(NULL).cast(DataType::Float64)
+}
+
+/// The stream-measure columns of a breakdown row, in output order (after the dimensions).
+pub fn stream_columns() -> Vec<String> {
+    let mut v: Vec<String> = vec!["calls".into(), "streams".into()];
+    for m in MODALITIES {
+        for c in [
+            "streams",
+            "poor",
+            "good",
+            "unclassified",
+            "poor_of_classified",
+            "poor_of_all",
+        ] {
+            v.push(format!("{m}_{c}"));
+        }
+        if m == "audio" {
+            v.extend(["audio_target".into(), "audio_status".into()]);
+        }
+    }
+    v.extend([
+        "audio_calls".into(),
+        "poor_calls".into(),
+        "poor_call_rate".into(),
+        "target_line".into(),
+    ]);
+    v
+}
+
+/// Poor / good / unclassified stream counts and both ratios per modality, calls, and poor
+/// calls (a call is poor when any of its audio streams in the group is poor), per `dims`.
+pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
+    let mut keys: Vec<Expr> = dims.iter().map(|d| col(*d)).collect();
+    keys.push(col("call_id"));
+    let mut per_call = vec![len().cast(DataType::Int64).alias("streams")];
+    for m in MODALITIES {
+        let is_m = is("modality", m);
+        per_call.push(count_if(is_m.clone()).alias(format!("{m}_streams")));
+        per_call.push(count_if(is_m.clone().and(is("quality", "poor"))).alias(format!("{m}_poor")));
+        per_call.push(count_if(is_m.and(is("quality", "good"))).alias(format!("{m}_good")));
+    }
+    let mut per_group = vec![
+        len().cast(DataType::Int64).alias("calls"),
+        col("streams").sum(),
+    ];
+    for m in MODALITIES {
+        for c in ["streams", "poor", "good"] {
+            per_group.push(col(format!("{m}_{c}")).sum());
+        }
+    }
+    per_group.push(count_if(col("audio_streams").gt(lit(0))).alias("audio_calls"));
+    per_group.push(count_if(col("audio_poor").gt(lit(0))).alias("poor_calls"));
+
+    let by_call = lf.group_by(keys).agg(per_call);
+    let grouped = if dims.is_empty() {
+        by_call.select(per_group)
+    } else {
+        let d: Vec<Expr> = dims.iter().map(|d| col(*d)).collect();
+        by_call.group_by(d).agg(per_group)
+    };
+    let mut derived = Vec::new();
+    for m in MODALITIES {
+        let (s, p, g) = (
+            format!("{m}_streams"),
+            format!("{m}_poor"),
+            format!("{m}_good"),
+        );
+        derived.push((col(&s) - col(&p) - col(&g)).alias(format!("{m}_unclassified")));
+        derived.push(ratio(&p, col(&p) + col(&g)).alias(format!("{m}_poor_of_classified")));
+        derived.push(ratio(&p, col(&s)).alias(format!("{m}_poor_of_all")));
+    }
+    derived.push(ratio("poor_calls", col("audio_calls")).alias("poor_call_rate"));
+    let (scope, network) = targets::row_target(dims);
+    let out = grouped
+        .with_columns(derived)
+        .with_columns([scope.alias("target_scope"), network.alias("target_network")]);
+    let audio_target = targets::target_value(|t| t.poor_stream_rate);
+    let out = out.with_columns([
+        audio_target.clone().alias("audio_target"),
+        targets::status_expr(
+            col("audio_poor_of_classified"),
+            audio_target,
+            col("audio_poor") + col("audio_good"),
+        )
+        .alias("audio_status"),
+        (col("target_scope") + lit(" / ") + col("target_network")).alias("target_line"),
+    ]);
+    let mut sel: Vec<Expr> = dims.iter().map(|d| col(*d)).collect();
+    sel.extend(stream_columns().iter().map(|c| col(c.as_str())));
+    out.select(sel)
+}
+
+/// Everything the reports need from the dataset, scanned lazily.
+pub struct Inputs {
+    pub streams: LazyFrame,
+    pub calls: LazyFrame,
+    pub sessions: LazyFrame,
+    pub segments: LazyFrame,
+    pub participants: LazyFrame,
+    /// Whether the streams table carries part A's quality columns.
+    pub classified: bool,
+}
+
+fn opt(cols: &[&'static str], t: DataType) -> Vec<(&'static str, DataType)> {
+    cols.iter().map(|c| (*c, t.clone())).collect()
+}
+
+const SIDES: [&str; 2] = ["caller", "callee"];
+
+impl Inputs {
+    pub fn open(dataset: &Path) -> Result<Inputs> {
+        let streams_t = Table::scan(dataset, "streams")?;
+        let classified = streams_t.has("quality");
+        let streams = load::streams_frame(&streams_t)?;
+
+        let calls_t = Table::scan(dataset, "calls")?;
+        calls_t.require(&["call_id"])?;
+        let calls = calls_t
+            .lazy_with(&[
+                ("duration_ms", DataType::Float64),
+                ("type", DataType::String),
+            ])
+            .select([
+                col("call_id"),
+                col("date").fill_null(lit(UNKNOWN)).alias("day"),
+                col("type").fill_null(lit(UNKNOWN)).alias("call_type"),
+                col("duration_ms"),
+            ]);
+
+        let sessions_t = Table::scan(dataset, "sessions")?;
+        sessions_t.require(&["call_id"])?;
+        let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        let mut o: Vec<(String, DataType)> = vec![
+            ("call_type".into(), DataType::String),
+            ("failure_info_stage".into(), DataType::String),
+            ("failure_info_reason".into(), DataType::String),
+            ("start_date_time".into(), ts.clone()),
+            ("end_date_time".into(), ts),
+        ];
+        for s in SIDES {
+            for c in [
+                "kind",
+                "participant_id",
+                "feedback_rating",
+                "identity_display_name",
+                "identity_user_principal_name",
+                "associated_identity_display_name",
+                "associated_identity_user_principal_name",
+                "user_agent_platform",
+            ] {
+                o.push((format!("{s}_{c}"), DataType::String));
+            }
+            o.push((
+                format!("{s}_feedback_tokens"),
+                DataType::List(Box::new(DataType::String)),
+            ));
+        }
+        let o: Vec<(&str, DataType)> = o.iter().map(|(c, t)| (c.as_str(), t.clone())).collect();
+        let sessions = sessions_t.lazy_with(&o).with_columns([
+            col("date").fill_null(lit(UNKNOWN)).alias("day"),
+            col("call_type").fill_null(lit(UNKNOWN)),
+        ]);
+
+        let segments_t = Table::scan(dataset, "segments")?;
+        segments_t.require(&["call_id"])?;
+        let segments = segments_t
+            .lazy_with(&opt(
+                &["call_type", "failure_info_stage", "failure_info_reason"],
+                DataType::String,
+            ))
+            .select([
+                col("call_id"),
+                col("date").fill_null(lit(UNKNOWN)).alias("day"),
+                col("call_type").fill_null(lit(UNKNOWN)),
+                col("failure_info_stage"),
+                col("failure_info_reason"),
+            ]);
+
+        let participants_t = Table::scan(dataset, "participants")?;
+        participants_t.require(&["call_id"])?;
+        let participants = participants_t.lazy_with(&opt(
+            &["source", "participant_id", "identity_id"],
+            DataType::String,
+        ));
+        Ok(Inputs {
+            streams,
+            calls,
+            sessions,
+            segments,
+            participants,
+            classified,
+        })
+    }
+}
+
+fn collect(lf: LazyFrame, what: &str) -> Result<DataFrame> {
+    anyhow::Context::with_context(lf.collect(), || {
+        format!("computing the {what} report failed")
+    })
+}
+
+fn sorted(lf: LazyFrame, by: &[&str], descending: &[bool]) -> LazyFrame {
+    let exprs: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+    lf.sort_by_exprs(
+        exprs,
+        SortMultipleOptions::default()
+            .with_order_descending_multi(descending.to_vec())
+            .with_nulls_last(true)
+            .with_maintain_order(true),
+    )
+}
+
+/// Setup-failure and drop counts of segments or sessions, per `dims`, with the approximate
+/// rates and their targets (`target_scope`/`target_network` from the dims, as for streams).
+fn reliability(lf: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
+    let aggs = vec![
+        len().cast(DataType::Int64).alias(unit.to_string()),
+        count_if(is("failure_info_stage", "callSetup")).alias("setup_failures"),
+        count_if(is("failure_info_stage", "midcall")).alias("drops"),
+    ];
+    let g = if dims.is_empty() {
+        lf.select(aggs)
+    } else {
+        lf.group_by(dims.iter().map(|d| col(*d)).collect::<Vec<_>>())
+            .agg(aggs)
+    };
+    reliability_rates(g, unit, dims)
+}
+
+fn reliability_rates(g: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
+    let (scope, network) = targets::row_target(dims);
+    let setup_t = targets::target_value(|t| t.setup_failure_rate);
+    let drop_t = targets::target_value(|t| t.drop_failure_rate);
+    g.with_columns([
+        (n(unit) - n("setup_failures")).alias("setup_succeeded"),
+        scope.alias("target_scope"),
+        network.alias("target_network"),
+    ])
+    .with_columns([
+        ratio("setup_failures", n(unit)).alias("setup_failure_rate_approx"),
+        ratio("drops", col("setup_succeeded")).alias("drop_failure_rate_approx"),
+        setup_t.clone().alias("setup_target"),
+        drop_t.clone().alias("drop_target"),
+    ])
+    .with_columns([
+        targets::status_expr(col("setup_failure_rate_approx"), setup_t, n(unit))
+            .alias("setup_status"),
+        targets::status_expr(
+            col("drop_failure_rate_approx"),
+            drop_t,
+            col("setup_succeeded"),
+        )
+        .alias("drop_status"),
+    ])
+}
+
+const RELIABILITY_COLUMNS: &[&str] = &[
+    "setup_failures",
+    "setup_failure_rate_approx",
+    "setup_target",
+    "setup_status",
+    "setup_succeeded",
+    "drops",
+    "drop_failure_rate_approx",
+    "drop_target",
+    "drop_status",
+];
+
+/// Both sides' feedback of every session, one row per side that has a rating.
+fn feedback_rows(sessions: &LazyFrame) -> LazyFrame {
+    let side = |s: &str| {
+        sessions.clone().select([
+            col("call_id"),
+            col("day"),
+            col("call_type"),
+            col(format!("{s}_feedback_rating")).alias("rating"),
+            col(format!("{s}_feedback_tokens")).alias("tokens"),
+        ])
+    };
+    concat([side("caller"), side("callee")], UnionArgs::default())
+        .expect("same schemas")
+        .filter(col("rating").is_not_null())
+}
+
+fn feedback_aggs() -> Vec<Expr> {
+    vec![
+        count_if(is_any("rating", RATED)).alias("feedback_ratings"),
+        count_if(is_any("rating", POOR_RATINGS)).alias("feedback_poor"),
+    ]
+}
+
+fn feedback_share() -> Expr {
+    ratio("feedback_poor", n("feedback_ratings")).alias("feedback_poor_share")
+}
+
+/// The participant sides of every session (service endpoints left out).
+fn session_people(sessions: &LazyFrame) -> LazyFrame {
+    let side = |s: &str| {
+        sessions.clone().select([
+            col("call_id"),
+            col("day"),
+            col("call_type"),
+            col(format!("{s}_participant_id")).alias("participant_id"),
+            col(format!("{s}_identity_display_name"))
+                .fill_null(col(format!("{s}_associated_identity_display_name")))
+                .alias("display_name"),
+            col(format!("{s}_identity_user_principal_name"))
+                .fill_null(col(format!("{s}_associated_identity_user_principal_name")))
+                .alias("user_principal_name"),
+            col(format!("{s}_kind")).alias("kind"),
+            col("start_date_time"),
+            col("end_date_time"),
+        ])
+    };
+    concat([side("caller"), side("callee")], UnionArgs::default())
+        .expect("same schemas")
+        .filter(
+            col("participant_id")
+                .is_not_null()
+                .and(is("kind", "service").not()),
+        )
+}
+
+/// Computes every table.
+pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
+    let inp = Inputs::open(dataset)?;
+    let mut notes = Vec::new();
+
+    // Collect the narrow per-stream frame once; every breakdown runs over it.
+    let streams = collect(inp.streams.clone(), "streams")?;
+    let s = || streams.clone().lazy();
+
+    let profiles = collect(
+        s().select([col("quality_profile").drop_nulls().unique_stable()]),
+        "profile",
+    )?;
+    let mut profile: Vec<String> = profiles
+        .column("quality_profile")?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    profile.sort();
+    let profile = if !inp.classified {
+        notes.push(
+            "The streams table has no quality columns (dataset written by an older callrec): \
+             every stream counts as unclassified. Run callrec flatten again to classify them."
+                .to_string(),
+        );
+        NO_PROFILE.to_string()
+    } else if profile.is_empty() {
+        "unknown (no streams)".to_string()
+    } else {
+        profile.join(", ")
+    };
+    let with_profile = |df: DataFrame| -> Result<DataFrame> {
+        let h = df.height();
+        let mut df = df;
+        df.with_column(Column::new(
+            "quality_profile".into(),
+            vec![profile.as_str(); h],
+        ))?;
+        Ok(df)
+    };
+
+    let mut tables: Vec<NamedTable> = Vec::new();
+    let mut push = |name: &'static str, title: &'static str, df: DataFrame| -> Result<()> {
+        tables.push(NamedTable {
+            name,
+            title,
+            df: with_profile(df)?,
+        });
+        Ok(())
+    };
+
+    // --- overview --------------------------------------------------------------------------
+    let calls = collect(
+        inp.calls.clone().select([
+            len().cast(DataType::Int64).alias("calls"),
+            (col("duration_ms").sum() / lit(60_000.0)).alias("minutes"),
+            col("day")
+                .filter(col("day").neq(lit(UNKNOWN)))
+                .min()
+                .alias("first_day"),
+            col("day")
+                .filter(col("day").neq(lit(UNKNOWN)))
+                .max()
+                .alias("last_day"),
+            col("day").n_unique().cast(DataType::Int64).alias("days"),
+        ]),
+        "calls",
+    )?;
+    let participants = collect(
+        inp.participants
+            .clone()
+            .group_by([col("call_id")])
+            .agg([
+                count_if(is("source", "participants_v2")).alias("v2"),
+                count_if(is("source", "participants")).alias("legacy"),
+            ])
+            .select([when(col("v2").gt(lit(0)))
+                .then(col("v2"))
+                .otherwise(col("legacy"))
+                .sum()
+                .alias("participants")]),
+        "participants",
+    )?;
+    let distinct_users = collect(
+        inp.participants.clone().select([col("identity_id")
+            .drop_nulls()
+            .n_unique()
+            .cast(DataType::Int64)
+            .alias("distinct_users")]),
+        "participants",
+    )?;
+    let sessions_n = collect(
+        inp.sessions
+            .clone()
+            .select([len().cast(DataType::Int64).alias("sessions")]),
+        "sessions",
+    )?;
+    let segments_n = collect(
+        inp.segments
+            .clone()
+            .select([len().cast(DataType::Int64).alias("segments")]),
+        "segments",
+    )?;
+    let overall = collect(stream_measures(s(), &[]), "streams")?;
+    let building_matched = collect(
+        s().select([count_if(col("user_building").is_not_null()).alias("streams_with_building")]),
+        "buildings",
+    )?;
+    let mut overview = calls
+        .hstack(participants.columns())?
+        .hstack(distinct_users.columns())?
+        .hstack(sessions_n.columns())?
+        .hstack(segments_n.columns())?;
+    let take = [
+        "streams",
+        "audio_streams",
+        "video_streams",
+        "vbss_streams",
+        "audio_calls",
+        "poor_calls",
+        "poor_call_rate",
+    ];
+    for c in take {
+        overview.with_column(overall.column(c)?.clone())?;
+    }
+    overview.with_column(building_matched.column("streams_with_building")?.clone())?;
+    let matched = building_matched
+        .column("streams_with_building")?
+        .i64()?
+        .get(0)
+        .unwrap_or(0);
+    let n_streams = overall.column("streams")?.i64()?.get(0).unwrap_or(0);
+    if n_streams > 0 && matched == 0 {
+        notes.push(
+            "No user endpoint matched a building (no building file was given to callrec \
+             flatten, or it covers none of the subnets): every endpoint counts as outside, \
+             internal targets have no data and every subnet is in the missing-subnet report."
+                .to_string(),
+        );
+    }
+    push("overview", "Overview", overview)?;
+
+    // --- streams by modality, poor reasons -------------------------------------------------
+    let modalities = collect(
+        s().group_by([col("modality")])
+            .agg([
+                len().cast(DataType::Int64).alias("streams"),
+                count_if(is("quality", "poor")).alias("poor"),
+                count_if(is("quality", "good")).alias("good"),
+            ])
+            .with_columns([
+                (col("streams") - col("poor") - col("good")).alias("unclassified"),
+                ratio("poor", col("poor") + col("good")).alias("poor_of_classified"),
+                ratio("poor", col("streams")).alias("poor_of_all"),
+                when(is("modality", "audio"))
+                    .then(lit(targets::target("All", "Overall").poor_stream_rate))
+                    .otherwise(f64_null())
+                    .alias("target"),
+                when(is("modality", "audio"))
+                    .then(lit(0i32))
+                    .when(is("modality", "video"))
+                    .then(lit(1i32))
+                    .when(is("modality", "vbss"))
+                    .then(lit(2i32))
+                    .when(is("modality", "data"))
+                    .then(lit(3i32))
+                    .otherwise(lit(4i32))
+                    .alias("_order"),
+            ])
+            .with_column(
+                when(col("target").is_null())
+                    .then(lit(NULL).cast(DataType::String))
+                    .otherwise(targets::status_expr(
+                        col("poor_of_classified"),
+                        col("target"),
+                        col("poor") + col("good"),
+                    ))
+                    .alias("status"),
+            )
+            .sort_by_exprs(
+                [col("_order"), col("modality")],
+                SortMultipleOptions::default(),
+            )
+            .select([
+                col("modality"),
+                col("streams"),
+                col("poor"),
+                col("good"),
+                col("unclassified"),
+                col("poor_of_classified"),
+                col("poor_of_all"),
+                col("target"),
+                col("status"),
+            ]),
+        "modality",
+    )?;
+    push("modalities", "Streams by modality", modalities)?;
+
+    let reasons = collect(
+        sorted(
+            s().filter(is("quality", "poor"))
+                .select([col("modality"), col("poor_reasons").alias("reason")])
+                .explode(
+                    Selector::ByName {
+                        names: Arc::from([PlSmallStr::from("reason")]),
+                        strict: true,
+                    },
+                    ExplodeOptions {
+                        empty_as_null: true,
+                        keep_nulls: true,
+                    },
+                )
+                .with_column(col("reason").fill_null(lit(UNKNOWN)))
+                .group_by([col("modality"), col("reason")])
+                .agg([len().cast(DataType::Int64).alias("poor_streams")]),
+            &["modality", "poor_streams", "reason"],
+            &[false, true, false],
+        ),
+        "poor reasons",
+    )?;
+    push(
+        "poor_reasons",
+        "Poor streams by reason (a stream can have several)",
+        reasons,
+    )?;
+
+    // --- targets ----------------------------------------------------------------------------
+    let mut aggs = Vec::new();
+    for (i, t) in TARGETS.iter().enumerate() {
+        let f = targets::stream_filter(t.scope, t.network).and(is("modality", "audio"));
+        aggs.push(count_if(f.clone()).alias(format!("n{i}")));
+        aggs.push(count_if(f.clone().and(is("quality", "poor"))).alias(format!("p{i}")));
+        aggs.push(count_if(f.and(is("quality", "good"))).alias(format!("g{i}")));
+    }
+    let tcounts = collect(s().select(aggs), "targets")?;
+    let mut seg_aggs = vec![];
+    for (i, scope) in ["All", "Conferencing", "P2P"].iter().enumerate() {
+        let f = targets::segment_filter(scope);
+        seg_aggs.push(count_if(f.clone()).alias(format!("n{i}")));
+        seg_aggs.push(
+            count_if(f.clone().and(is("failure_info_stage", "callSetup"))).alias(format!("s{i}")),
+        );
+        seg_aggs.push(count_if(f.and(is("failure_info_stage", "midcall"))).alias(format!("d{i}")));
+    }
+    let rcounts = collect(inp.segments.clone().select(seg_aggs), "targets")?;
+    let get = |df: &DataFrame, c: &str| -> Result<i64> {
+        Ok(df
+            .column(c)?
+            .cast(&DataType::Int64)?
+            .i64()?
+            .get(0)
+            .unwrap_or(0))
+    };
+    let mut rows = TargetRows::default();
+    for (i, t) in TARGETS.iter().enumerate() {
+        let (all, poor, good) = (
+            get(&tcounts, &format!("n{i}"))?,
+            get(&tcounts, &format!("p{i}"))?,
+            get(&tcounts, &format!("g{i}"))?,
+        );
+        rows.push(
+            t.scope,
+            t.network,
+            "audio poor stream rate",
+            poor,
+            poor + good,
+            t.poor_stream_rate,
+            &format!(
+                "audio streams: {poor} poor ÷ {} classified ({} unclassified; poor ÷ all = {})",
+                poor + good,
+                all - poor - good,
+                fmt_pct(frac(poor, all))
+            ),
+        );
+    }
+    for (i, scope) in ["All", "Conferencing", "P2P"].iter().enumerate() {
+        let t = targets::target(scope, "Overall");
+        let (segs, setup, drops) = (
+            get(&rcounts, &format!("n{i}"))?,
+            get(&rcounts, &format!("s{i}"))?,
+            get(&rcounts, &format!("d{i}"))?,
+        );
+        rows.push(
+            scope,
+            "Overall",
+            "setup failure rate (approximation)",
+            setup,
+            segs,
+            t.setup_failure_rate,
+            "segments with failureInfo.stage = callSetup ÷ segments; approximates CQD's \
+             stream-level CDR measure",
+        );
+        rows.push(
+            scope,
+            "Overall",
+            "drop failure rate (approximation)",
+            drops,
+            segs - setup,
+            t.drop_failure_rate,
+            "segments with failureInfo.stage = midcall ÷ segments without a setup failure; \
+             approximates CQD's stream-level CDR measure",
+        );
+    }
+    push(
+        "targets",
+        "Rates against Microsoft's suggested targets",
+        rows.frame()?,
+    )?;
+
+    // --- reliability and failures ------------------------------------------------------------
+    let mut rel = Vec::new();
+    for (unit, lf) in [("segments", &inp.segments), ("sessions", &inp.sessions)] {
+        let df = collect(
+            reliability(lf.clone(), unit, &[]).select(
+                [lit(unit).alias("source"), col(unit).alias("units")]
+                    .into_iter()
+                    .chain(RELIABILITY_COLUMNS.iter().map(|c| col(*c)))
+                    .collect::<Vec<_>>(),
+            ),
+            "reliability",
+        )?;
+        rel.push(df.lazy());
+    }
+    let rel = collect(
+        concat(rel, UnionArgs::default())?.with_column(
+            lit("approximation from Graph failureInfo; not comparable one-to-one with CQD")
+                .alias("note"),
+        ),
+        "reliability",
+    )?;
+    push(
+        "reliability",
+        "Setup and drop failures (approximations from failureInfo)",
+        rel,
+    )?;
+
+    let mut fails = Vec::new();
+    for (unit, lf) in [("segments", &inp.segments), ("sessions", &inp.sessions)] {
+        fails.push(
+            lf.clone()
+                .filter(
+                    col("failure_info_stage")
+                        .is_not_null()
+                        .or(col("failure_info_reason").is_not_null()),
+                )
+                .group_by([
+                    col("failure_info_stage")
+                        .fill_null(lit(UNKNOWN))
+                        .alias("stage"),
+                    col("failure_info_reason")
+                        .fill_null(lit(UNKNOWN))
+                        .alias("reason"),
+                ])
+                .agg([len().cast(DataType::Int64).alias("count")])
+                .select([
+                    lit(unit).alias("source"),
+                    col("stage"),
+                    col("reason"),
+                    col("count"),
+                ]),
+        );
+    }
+    let fails = collect(
+        sorted(
+            concat(fails, UnionArgs::default())?,
+            &["source", "count", "stage", "reason"],
+            &[false, true, false, false],
+        ),
+        "failures",
+    )?;
+    push(
+        "failures",
+        "Failures by stage and reason (failureInfo)",
+        fails,
+    )?;
+
+    // --- feedback ----------------------------------------------------------------------------
+    let fb = feedback_rows(&inp.sessions);
+    let feedback = collect(
+        fb.clone()
+            .select([
+                count_if(is_any("rating", RATED)).alias("ratings"),
+                count_if(is_any("rating", POOR_RATINGS)).alias("poor"),
+                count_if(is("rating", "notRated")).alias("not_rated"),
+            ])
+            .with_column(ratio("poor", col("ratings")).alias("poor_share")),
+        "feedback",
+    )?;
+    push(
+        "feedback",
+        "Rate My Call feedback (ratings bad or poor count as poor)",
+        feedback,
+    )?;
+    let ratings = collect(
+        sorted(
+            fb.clone()
+                .group_by([col("rating")])
+                .agg([len().cast(DataType::Int64).alias("count")]),
+            &["count", "rating"],
+            &[true, false],
+        ),
+        "feedback",
+    )?;
+    push("feedback_ratings", "Feedback ratings", ratings)?;
+    let tokens = collect(
+        sorted(
+            fb.select([col("tokens").alias("token")])
+                .explode(
+                    Selector::ByName {
+                        names: Arc::from([PlSmallStr::from("token")]),
+                        strict: true,
+                    },
+                    ExplodeOptions {
+                        empty_as_null: true,
+                        keep_nulls: false,
+                    },
+                )
+                .filter(col("token").is_not_null())
+                .group_by([col("token")])
+                .agg([len().cast(DataType::Int64).alias("count")]),
+            &["count", "token"],
+            &[true, false],
+        ),
+        "feedback tokens",
+    )?;
+    push(
+        "feedback_tokens",
+        "Feedback tokens, most frequent first",
+        tokens,
+    )?;
+
+    // --- by day and by call type ---------------------------------------------------------------
+    for (name, title, dim) in [
+        ("by_day", "By UTC day (of the call's start)", "day"),
+        ("by_call_type", "By call type", "call_type"),
+    ] {
+        let base = inp.calls.clone().group_by([col(dim)]).agg([
+            len().cast(DataType::Int64).alias("calls"),
+            (col("duration_ms").sum() / lit(60_000.0)).alias("minutes"),
+        ]);
+        let st = stream_measures(s(), &[dim]).drop(Selector::ByName {
+            names: Arc::from([PlSmallStr::from("calls")]),
+            strict: true,
+        });
+        let rl = reliability(inp.segments.clone(), "segments", &[dim]).select(
+            [col(dim), col("segments")]
+                .into_iter()
+                .chain(RELIABILITY_COLUMNS.iter().map(|c| col(*c)))
+                .collect::<Vec<_>>(),
+        );
+        let fbk = feedback_rows(&inp.sessions)
+            .group_by([col(dim)])
+            .agg(feedback_aggs());
+        let joined = base
+            .left_join(st, col(dim), col(dim))
+            .left_join(rl, col(dim), col(dim))
+            .left_join(fbk, col(dim), col(dim));
+        // Days or call types without streams or segments: counts 0, rates null.
+        let mut zero = vec![];
+        for c in stream_columns() {
+            if c.ends_with("_streams")
+                || c.ends_with("_poor")
+                || c.ends_with("_good")
+                || c.ends_with("_unclassified")
+                || c == "streams"
+                || c == "audio_calls"
+                || c == "poor_calls"
+            {
+                zero.push(col(c.as_str()).fill_null(lit(0i64)));
+            }
+        }
+        for c in [
+            "segments",
+            "setup_failures",
+            "drops",
+            "setup_succeeded",
+            "feedback_ratings",
+            "feedback_poor",
+        ] {
+            zero.push(col(c).fill_null(lit(0i64)));
+        }
+        let (scope, network) = targets::row_target(&[dim]);
+        let joined = joined.with_columns(zero).with_columns([
+            feedback_share(),
+            scope.alias("target_scope"),
+            network.alias("target_network"),
+        ]);
+        let psr_t = targets::target_value(|t| t.poor_stream_rate);
+        let setup_t = targets::target_value(|t| t.setup_failure_rate);
+        let drop_t = targets::target_value(|t| t.drop_failure_rate);
+        let joined = joined.with_columns([
+            psr_t.clone().alias("audio_target"),
+            targets::status_expr(
+                col("audio_poor_of_classified"),
+                psr_t,
+                col("audio_poor") + col("audio_good"),
+            )
+            .alias("audio_status"),
+            setup_t.clone().alias("setup_target"),
+            targets::status_expr(col("setup_failure_rate_approx"), setup_t, col("segments"))
+                .alias("setup_status"),
+            drop_t.clone().alias("drop_target"),
+            targets::status_expr(
+                col("drop_failure_rate_approx"),
+                drop_t,
+                col("setup_succeeded"),
+            )
+            .alias("drop_status"),
+            (col("target_scope") + lit(" / ") + col("target_network")).alias("target_line"),
+        ]);
+        let mut sel = vec![col(dim), col("calls"), col("minutes")];
+        sel.extend(
+            stream_columns()
+                .iter()
+                .filter(|c| *c != "calls" && *c != "target_line")
+                .map(|c| col(c.as_str())),
+        );
+        sel.push(col("segments"));
+        sel.extend(RELIABILITY_COLUMNS.iter().map(|c| col(*c)));
+        sel.extend([
+            col("feedback_ratings"),
+            col("feedback_poor"),
+            col("feedback_poor_share"),
+            col("target_line"),
+        ]);
+        let order: (&[&str], &[bool]) = if dim == "day" {
+            (&["day"], &[false])
+        } else {
+            (&["calls", "call_type"], &[true, false])
+        };
+        let df = collect(sorted(joined.select(sel), order.0, order.1), name)?;
+        push(name, title, df)?;
+    }
+
+    // --- stream breakdowns -------------------------------------------------------------------
+    for b in BREAKDOWNS {
+        let mut by: Vec<&str> = vec!["audio_streams", "streams"];
+        by.extend(b.dims.iter());
+        let mut desc = vec![true, true];
+        desc.extend(b.dims.iter().map(|_| false));
+        let df = collect(sorted(stream_measures(s(), b.dims), &by, &desc), b.name)?;
+        push(b.name, b.title, df)?;
+    }
+
+    // --- worst lists ---------------------------------------------------------------------------
+    let min = settings.min_streams as i64;
+    let top = settings.top as IdxSize;
+    let worst = |lf: LazyFrame, keys: &[&str]| -> LazyFrame {
+        let mut by = vec!["audio_poor_of_classified", "audio_poor", "audio_streams"];
+        by.extend(keys.iter());
+        let mut desc = vec![true, true, true];
+        desc.extend(keys.iter().map(|_| false));
+        sorted(
+            stream_measures(lf, keys).filter(col("audio_streams").gt_eq(lit(min))),
+            &by,
+            &desc,
+        )
+        .limit(top)
+    };
+    let ws = collect(
+        worst(
+            s().filter(col("user_subnet").is_not_null()),
+            &["subnet", "building"],
+        ),
+        "worst subnets",
+    )?;
+    push(
+        "worst_subnets",
+        "Worst subnets (user side, audio poor stream rate)",
+        ws,
+    )?;
+    let wb = collect(
+        worst(
+            s().filter(col("user_building").is_not_null()),
+            &["building", "city", "country"],
+        ),
+        "worst buildings",
+    )?;
+    push(
+        "worst_buildings",
+        "Worst buildings (user side, audio poor stream rate)",
+        wb,
+    )?;
+    let names = session_people(&inp.sessions)
+        .group_by([col("participant_id")])
+        .agg([
+            col("display_name")
+                .drop_nulls()
+                .first()
+                .alias("display_name"),
+            col("user_principal_name")
+                .drop_nulls()
+                .first()
+                .alias("user_principal_name"),
+        ]);
+    let wu = worst(
+        s().filter(
+            col("user_id")
+                .is_not_null()
+                .and(is("user_kind", "service").not()),
+        ),
+        &["user_id"],
+    )
+    .left_join(names, col("user_id"), col("participant_id"));
+    let mut sel = vec![
+        col("user_id"),
+        col("display_name"),
+        col("user_principal_name"),
+    ];
+    sel.extend(stream_columns().iter().map(|c| col(c.as_str())));
+    let wu = collect(wu.select(sel), "worst users")?;
+    push(
+        "worst_users",
+        "Worst users (client side of the stream, audio poor stream rate)",
+        wu,
+    )?;
+
+    // --- missing subnets -----------------------------------------------------------------------
+    let side = |sd: &str| {
+        s().filter(is("modality", "audio")).select([
+            col("_stream_row"),
+            col("call_id"),
+            col("quality"),
+            col(format!("{sd}_network_subnet")).alias("subnet"),
+            col(format!("{sd}_building_name")).alias("building"),
+            col(format!("{sd}_kind")).alias("kind"),
+        ])
+    };
+    let missing = sorted(
+        concat([side("caller"), side("callee")], UnionArgs::default())?
+            .filter(
+                col("subnet")
+                    .is_not_null()
+                    .and(col("building").is_null())
+                    .and(is("kind", "service").not()),
+            )
+            .group_by([col("subnet")])
+            .agg([
+                col("_stream_row")
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("audio_streams"),
+                col("call_id")
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("calls"),
+                // A stream whose two ends share the subnet counts once.
+                col("_stream_row")
+                    .filter(is("quality", "poor"))
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("audio_poor"),
+                col("_stream_row")
+                    .filter(is("quality", "good"))
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("audio_good"),
+            ])
+            .filter(col("audio_streams").gt_eq(lit(min)))
+            .with_column(
+                ratio("audio_poor", col("audio_poor") + col("audio_good"))
+                    .alias("audio_poor_of_classified"),
+            ),
+        &["audio_streams", "subnet"],
+        &[true, false],
+    );
+    push(
+        "missing_subnets",
+        "Missing subnets (not in the building file, at least the minimum audio streams)",
+        collect(missing, "missing subnets")?,
+    )?;
+
+    // --- attendance ----------------------------------------------------------------------------
+    push(
+        "attendance",
+        "Attendance per participant and call (from sessions)",
+        attendance(&inp.sessions)?,
+    )?;
+
+    // Stable notes for the profile.
+    if settings.min_streams == 0 {
+        notes.push("--min-streams 0: worst lists include every subnet, building and user.".into());
+    }
+    Ok(Report {
+        profile,
+        settings: settings.clone(),
+        tables,
+        notes,
+    })
+}
+
+/// Attendance: per call and participant, first join, last leave, sessions, and minutes
+/// present (the union of the session intervals, so overlapping sessions from two devices
+/// count once).
+fn attendance(sessions: &LazyFrame) -> Result<DataFrame> {
+    let rows = collect(
+        sorted(
+            session_people(sessions).select([
+                col("call_id"),
+                col("day"),
+                col("call_type"),
+                col("participant_id"),
+                col("display_name"),
+                col("user_principal_name"),
+                col("start_date_time").cast(DataType::Int64).alias("start"),
+                col("end_date_time").cast(DataType::Int64).alias("end"),
+            ]),
+            &["call_id", "participant_id", "start"],
+            &[false, false, false],
+        ),
+        "attendance",
+    )?;
+    let call = rows.column("call_id")?.str()?;
+    let day = rows.column("day")?.str()?;
+    let ctype = rows.column("call_type")?.str()?;
+    let pid = rows.column("participant_id")?.str()?;
+    let dname = rows.column("display_name")?.str()?;
+    let upn = rows.column("user_principal_name")?.str()?;
+    let start = rows.column("start")?.i64()?;
+    let end = rows.column("end")?.i64()?;
+
+    #[derive(Default)]
+    struct Out {
+        call: Vec<String>,
+        day: Vec<String>,
+        ctype: Vec<String>,
+        pid: Vec<String>,
+        dname: Vec<Option<String>>,
+        upn: Vec<Option<String>>,
+        first: Vec<Option<i64>>,
+        last: Vec<Option<i64>>,
+        sessions: Vec<i64>,
+        minutes: Vec<f64>,
+    }
+    let mut o = Out::default();
+    let mut i = 0;
+    let h = rows.height();
+    while i < h {
+        let (c, p) = (call.get(i).unwrap_or(""), pid.get(i).unwrap_or(""));
+        let mut j = i;
+        let (mut first, mut last): (Option<i64>, Option<i64>) = (None, None);
+        let (mut name, mut principal) = (None, None);
+        let mut total: i64 = 0;
+        let mut cur: Option<(i64, i64)> = None;
+        while j < h && call.get(j).unwrap_or("") == c && pid.get(j).unwrap_or("") == p {
+            name = name.or(dname.get(j).map(str::to_string));
+            principal = principal.or(upn.get(j).map(str::to_string));
+            let (st, en) = (start.get(j), end.get(j));
+            if let Some(st) = st {
+                first = Some(first.map_or(st, |f| f.min(st)));
+            }
+            if let Some(en) = en {
+                last = Some(last.map_or(en, |l| l.max(en)));
+            }
+            if let (Some(st), Some(en)) = (st, en) {
+                if en > st {
+                    // Rows are sorted by start: merge overlapping intervals.
+                    cur = match cur {
+                        Some((cs, ce)) if st <= ce => Some((cs, ce.max(en))),
+                        Some((cs, ce)) => {
+                            total += ce - cs;
+                            Some((st, en))
+                        }
+                        None => Some((st, en)),
+                    };
+                }
+            }
+            j += 1;
+        }
+        if let Some((cs, ce)) = cur {
+            total += ce - cs;
+        }
+        o.call.push(c.to_string());
+        o.day.push(day.get(i).unwrap_or(UNKNOWN).to_string());
+        o.ctype.push(ctype.get(i).unwrap_or(UNKNOWN).to_string());
+        o.pid.push(p.to_string());
+        o.dname.push(name);
+        o.upn.push(principal);
+        o.first.push(first);
+        o.last.push(last);
+        o.sessions.push((j - i) as i64);
+        o.minutes.push(total as f64 / 60_000_000.0);
+        i = j;
+    }
+    let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    let df = DataFrame::new_infer_height(vec![
+        Column::new("call_id".into(), o.call),
+        Column::new("day".into(), o.day),
+        Column::new("call_type".into(), o.ctype),
+        Column::new("participant_id".into(), o.pid),
+        Column::new("display_name".into(), o.dname),
+        Column::new("user_principal_name".into(), o.upn),
+        Column::new("first_join".into(), o.first).cast(&ts)?,
+        Column::new("last_leave".into(), o.last).cast(&ts)?,
+        Column::new("sessions".into(), o.sessions),
+        Column::new("minutes".into(), o.minutes),
+    ])?;
+    Ok(df)
+}
+
+pub fn frac(num: i64, den: i64) -> Option<f64> {
+    (den > 0).then(|| num as f64 / den as f64)
+}
+
+/// `3.25 %`, or `–` for no data.
+pub fn fmt_pct(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{:.2} %", v * 100.0),
+        _ => "–".to_string(),
+    }
+}
+
+#[derive(Default)]
+struct TargetRows {
+    scope: Vec<&'static str>,
+    network: Vec<&'static str>,
+    measure: Vec<&'static str>,
+    numerator: Vec<i64>,
+    denominator: Vec<i64>,
+    actual: Vec<Option<f64>>,
+    target: Vec<f64>,
+    status: Vec<&'static str>,
+    basis: Vec<String>,
+}
+
+impl TargetRows {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        scope: &'static str,
+        network: &'static str,
+        measure: &'static str,
+        num: i64,
+        den: i64,
+        target: f64,
+        basis: &str,
+    ) {
+        let actual = frac(num, den);
+        self.scope.push(scope);
+        self.network.push(network);
+        self.measure.push(measure);
+        self.numerator.push(num);
+        self.denominator.push(den);
+        self.actual.push(actual);
+        self.target.push(target);
+        self.status.push(targets::status(actual, target));
+        self.basis.push(basis.to_string());
+    }
+
+    fn frame(self) -> Result<DataFrame> {
+        Ok(DataFrame::new_infer_height(vec![
+            Column::new("scope".into(), self.scope),
+            Column::new("network".into(), self.network),
+            Column::new("measure".into(), self.measure),
+            Column::new("numerator".into(), self.numerator),
+            Column::new("denominator".into(), self.denominator),
+            Column::new("actual".into(), self.actual),
+            Column::new("target".into(), self.target),
+            Column::new("status".into(), self.status),
+            Column::new("basis".into(), self.basis),
+        ])?)
+    }
+}

@@ -1,0 +1,336 @@
+//! Reading the dataset: one lazy Parquet scan per table over its Hive partitions, checks that
+//! the columns the reports need are there, and the per-stream frame the quality measures are
+//! computed from (modality, quality, the user side's dimensions).
+
+use anyhow::{bail, Context, Result};
+use polars::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Shown in the profile column when the streams carry no `quality_profile` (a dataset written
+/// before the quality columns existed): every stream then counts as unclassified.
+pub const NO_PROFILE: &str = "none (streams not classified: run callrec flatten again)";
+
+/// The Parquet part files of one table: `DIR/<table>/date=*/part-*.parquet`, in name order.
+pub fn table_files(dataset: &Path, table: &str) -> Result<Vec<PathBuf>> {
+    let dir = dataset.join(table);
+    if !dir.is_dir() {
+        bail!(
+            "{} has no {table}/ folder: not a callrec dataset (run `callrec flatten … --out {}` first)",
+            dataset.display(),
+            dataset.display()
+        );
+    }
+    let mut files = Vec::new();
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("date="))
+        })
+        .collect();
+    parts.sort();
+    for part in parts {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&part)
+            .with_context(|| format!("cannot read {}", part.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| !n.starts_with('.') && n.ends_with(".parquet"))
+            })
+            .collect();
+        names.sort();
+        files.extend(names);
+    }
+    if files.is_empty() {
+        bail!(
+            "{} holds no Parquet files: not a complete callrec dataset",
+            dir.display()
+        );
+    }
+    Ok(files)
+}
+
+/// A table of the dataset: a lazy scan plus its schema, with a Hive `date` column (string,
+/// null for `__HIVE_DEFAULT_PARTITION__`).
+pub struct Table {
+    pub name: &'static str,
+    pub lf: LazyFrame,
+    pub schema: SchemaRef,
+}
+
+impl Table {
+    pub fn scan(dataset: &Path, name: &'static str) -> Result<Table> {
+        let files = table_files(dataset, name)?;
+        let paths: Vec<PlRefPath> = files
+            .iter()
+            .map(|p| {
+                p.to_str()
+                    .map(PlRefPath::new)
+                    .with_context(|| format!("path is not UTF-8: {}", p.display()))
+            })
+            .collect::<Result<_>>()?;
+        let hive_schema = Schema::from_iter([Field::new("date".into(), DataType::String)]);
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions {
+                enabled: Some(true),
+                hive_start_idx: 0,
+                schema: Some(Arc::new(hive_schema)),
+                try_parse_dates: false,
+            },
+            allow_missing_columns: true,
+            ..Default::default()
+        };
+        let mut lf = anyhow::Context::with_context(
+            LazyFrame::scan_parquet_files(paths.into(), args),
+            || format!("cannot scan the {name} table"),
+        )?;
+        let schema = anyhow::Context::with_context(lf.collect_schema(), || {
+            format!("cannot read the schema of the {name} table")
+        })?;
+        let t = Table { name, lf, schema };
+        Ok(t)
+    }
+
+    pub fn has(&self, column: &str) -> bool {
+        self.schema.contains(column)
+    }
+
+    /// Fails with the list of `columns` the table lacks.
+    pub fn require(&self, columns: &[&str]) -> Result<()> {
+        let missing: Vec<&str> = columns.iter().copied().filter(|c| !self.has(c)).collect();
+        if !missing.is_empty() {
+            bail!(
+                "the {} table lacks column(s) {}: not a dataset this callrec version can report on",
+                self.name,
+                missing.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    /// The scan with every column of `optional` the files lack added as nulls of its type, so
+    /// a dataset from before a column existed still reports (with those measures empty).
+    pub fn lazy_with(&self, optional: &[(&str, DataType)]) -> LazyFrame {
+        let add: Vec<Expr> = optional
+            .iter()
+            .filter(|(c, _)| !self.has(c))
+            .map(|(c, t)| lit(NULL).cast(t.clone()).alias(*c))
+            .collect();
+        let mut lf = self.lf.clone();
+        if !add.is_empty() {
+            lf = lf.with_columns(add);
+        }
+        // `__HIVE_DEFAULT_PARTITION__` is a null date.
+        lf.with_column(
+            when(col("date").eq(lit("__HIVE_DEFAULT_PARTITION__")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(col("date"))
+                .alias("date"),
+        )
+    }
+}
+
+/// `col(c) == v`, false (never null) where `c` is null.
+pub fn is(c: &str, v: &str) -> Expr {
+    col(c).eq(lit(v)).fill_null(lit(false))
+}
+
+/// Any of `vs`.
+pub fn is_any(c: &str, vs: &[&str]) -> Expr {
+    vs.iter()
+        .map(|v| is(c, v))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false))
+}
+
+/// Shown for a null dimension value.
+pub const UNKNOWN: &str = "(unknown)";
+
+/// Shown as the building of an endpoint whose subnet the building file does not cover.
+pub const NOT_IN_BUILDING_FILE: &str = "(not in building file)";
+
+/// The streams columns the reports read, by part A of issue 3 (quality, endpoints, buildings).
+const SIDE_STRINGS: &[&str] = &[
+    "kind",
+    "participant_id",
+    "user_agent_platform",
+    "user_agent_product_family",
+    "user_agent_application_version",
+    "network_connection_type",
+    "network_wifi_band",
+    "network_subnet",
+    "building_name",
+    "building_network_name",
+    "building_city",
+    "building_country",
+    "building_region",
+];
+const SIDE_BOOLS: &[&str] = &[
+    "building_inside_corp",
+    "building_express_route",
+    "building_vpn",
+];
+
+fn stream_optional() -> Vec<(String, DataType)> {
+    let mut v: Vec<(String, DataType)> = vec![
+        ("modality".into(), DataType::String),
+        ("quality".into(), DataType::String),
+        (
+            "poor_reasons".into(),
+            DataType::List(Box::new(DataType::String)),
+        ),
+        ("quality_profile".into(), DataType::String),
+        ("first_side".into(), DataType::String),
+        ("is_server_pair".into(), DataType::String),
+        ("is_inbound".into(), DataType::Boolean),
+        ("media_label".into(), DataType::String),
+        ("audio_codec".into(), DataType::String),
+        ("video_codec".into(), DataType::String),
+        ("call_type".into(), DataType::String),
+    ];
+    for side in ["caller", "callee"] {
+        for c in SIDE_STRINGS {
+            v.push((format!("{side}_{c}"), DataType::String));
+        }
+        for c in SIDE_BOOLS {
+            v.push((format!("{side}_{c}"), DataType::Boolean));
+        }
+    }
+    v
+}
+
+/// The per-stream frame every quality measure is computed from. One row per `streams` row:
+///
+/// - `call_id`, `day` (the Hive partition date: UTC date of the call's start), `call_type`;
+/// - `modality` (from part A's column; for older datasets derived from `media_label` with the
+///   same mapping), `quality` (good / poor / unclassified; null counts as unclassified),
+///   `poor_reasons`, `quality_profile`;
+/// - `scope`: conferencing (Client:Server), p2p (Client:Client), server (Server:Server), from
+///   `is_server_pair`, else from the call type;
+/// - the user side's dimensions (`platform`, `product_family`, `client_version`,
+///   `connection_type`, `wifi_band`, `subnet`, `building`, `network_name`, `city`, `country`,
+///   `region`, `inside_outside`, `user_id`): the user is the Second endpoint in CQD terms, the
+///   client end. `first_side` names the First side (server first); the user is the other one.
+///   Where `first_side` is null the same rule is applied here: the callee is the user unless
+///   only the callee is a service endpoint (between two clients the caller is First);
+/// - `connection_pair` = First connection type ` : ` Second (user) connection type;
+/// - both sides' subnet, kind and building name for the missing-subnet report.
+pub fn streams_frame(t: &Table) -> Result<LazyFrame> {
+    t.require(&["call_id"])?;
+    let opt = stream_optional();
+    let opt_ref: Vec<(&str, DataType)> = opt.iter().map(|(c, d)| (c.as_str(), d.clone())).collect();
+    let lf = t.lazy_with(&opt_ref).with_row_index("_stream_row", None);
+
+    let first_is_callee = when(col("first_side").is_not_null())
+        .then(is("first_side", "callee"))
+        .otherwise(is("callee_kind", "service").and(is("caller_kind", "service").not()));
+    let lf = lf.with_column(first_is_callee.alias("_user_is_caller"));
+    let user = |c: &str| {
+        when(col("_user_is_caller"))
+            .then(col(format!("caller_{c}")))
+            .otherwise(col(format!("callee_{c}")))
+    };
+    let first = |c: &str| {
+        when(col("_user_is_caller"))
+            .then(col(format!("callee_{c}")))
+            .otherwise(col(format!("caller_{c}")))
+    };
+    let label_modality = when(is("media_label", "main-audio"))
+        .then(lit("audio"))
+        .when(is_any("media_label", &["main-video", "panoramic-video"]))
+        .then(lit("video"))
+        .when(is_any(
+            "media_label",
+            &["applicationsharing-video", "video-based-screen-sharing"],
+        ))
+        .then(lit("vbss"))
+        .when(is("media_label", "data"))
+        .then(lit("data"))
+        .otherwise(lit("other"));
+    let scope = when(is("is_server_pair", "client:server"))
+        .then(lit("conferencing"))
+        .when(is("is_server_pair", "client:client"))
+        .then(lit("p2p"))
+        .when(is("is_server_pair", "server:server"))
+        .then(lit("server"))
+        .when(is("call_type", "groupCall"))
+        .then(lit("conferencing"))
+        .when(is("call_type", "peerToPeer"))
+        .then(lit("p2p"))
+        .otherwise(lit("other"));
+    let dim = |e: Expr, name: &str| e.fill_null(lit(UNKNOWN)).alias(name);
+    let inside = user("building_inside_corp").fill_null(lit(false));
+    let profile = if t.has("quality_profile") {
+        col("quality_profile")
+    } else {
+        lit(NO_PROFILE)
+    };
+
+    let mut exprs = vec![
+        col("call_id"),
+        col("_stream_row"),
+        col("date").fill_null(lit(UNKNOWN)).alias("day"),
+        dim(col("call_type"), "call_type"),
+        col("modality").fill_null(label_modality).alias("modality"),
+        col("quality")
+            .fill_null(lit("unclassified"))
+            .alias("quality"),
+        col("poor_reasons"),
+        profile.alias("quality_profile"),
+        scope.alias("scope"),
+        dim(col("is_server_pair"), "is_server_pair"),
+        dim(
+            when(col("is_inbound"))
+                .then(lit("inbound"))
+                .when(col("is_inbound").not())
+                .then(lit("outbound"))
+                .otherwise(lit(NULL).cast(DataType::String)),
+            "direction",
+        ),
+        dim(col("audio_codec").fill_null(col("video_codec")), "codec"),
+        when(col("_user_is_caller"))
+            .then(lit("caller"))
+            .otherwise(lit("callee"))
+            .alias("user_side"),
+        user("participant_id").alias("user_id"),
+        dim(user("kind"), "user_kind"),
+        dim(user("user_agent_platform"), "platform"),
+        dim(user("user_agent_product_family"), "product_family"),
+        dim(user("user_agent_application_version"), "client_version"),
+        dim(user("network_connection_type"), "connection_type"),
+        (first("network_connection_type").fill_null(lit(UNKNOWN))
+            + lit(" : ")
+            + user("network_connection_type").fill_null(lit(UNKNOWN)))
+        .alias("connection_pair"),
+        dim(user("network_wifi_band"), "wifi_band"),
+        user("network_subnet").alias("user_subnet"),
+        dim(user("network_subnet"), "subnet"),
+        user("building_name").alias("user_building"),
+        user("building_name")
+            .fill_null(lit(NOT_IN_BUILDING_FILE))
+            .alias("building"),
+        dim(user("building_network_name"), "network_name"),
+        dim(user("building_city"), "city"),
+        dim(user("building_country"), "country"),
+        dim(user("building_region"), "region"),
+        inside.clone().alias("user_inside"),
+        when(inside)
+            .then(lit("inside"))
+            .otherwise(lit("outside"))
+            .alias("inside_outside"),
+        user("building_vpn").fill_null(lit(false)).alias("user_vpn"),
+        user("network_connection_type").alias("user_connection_type"),
+        user("network_wifi_band").alias("user_wifi_band"),
+    ];
+    for side in ["caller", "callee"] {
+        for c in ["kind", "network_subnet", "building_name"] {
+            exprs.push(col(format!("{side}_{c}")));
+        }
+    }
+    Ok(lf.select(exprs))
+}
