@@ -25,6 +25,13 @@ pub enum Command {
     /// Exit code 0: everything processed; 1: finished, but some input was rejected (see
     /// _errors.ndjson); 2: fatal error, nothing was published.
     Flatten(FlattenArgs),
+    /// Write the call-quality reports of a dataset: CQD measures per day and dimension beside
+    /// Microsoft's targets, as CSV + Parquet tables, summary.json, summary.md and report.html.
+    ///
+    /// Written to DATASET/reports/ (or --out), replacing an earlier report there. Exit code 0:
+    /// written; 2: the dataset could not be read or the report not written.
+    #[cfg(feature = "report")]
+    Report(ReportArgs),
     /// Print every table's columns, types, units and source Graph property (Markdown).
     Schema,
 }
@@ -47,6 +54,12 @@ pub struct FlattenArgs {
     /// line). Larger documents are rejected and reported.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub max_document_mb: u64,
+
+    /// Do not write the call-quality reports to DIR/reports/ after the run (an earlier report
+    /// there is removed, so it cannot be mistaken for this dataset's).
+    #[cfg(feature = "report")]
+    #[arg(long)]
+    pub no_report: bool,
 
     /// No progress bar and no summary on stderr.
     #[arg(short, long)]
@@ -90,4 +103,30 @@ impl FlattenArgs {
         };
         Ok((cfg, self.quiet))
     }
+}
+
+#[cfg(feature = "report")]
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A dataset written by `callrec flatten` (the --out folder).
+    #[arg(value_name = "DATASET")]
+    pub dataset: PathBuf,
+
+    /// Report folder (default: DATASET/reports). An earlier report folder there is replaced;
+    /// any other non-empty folder is refused.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Fewest audio streams a subnet, building or user needs to enter a "worst" list or the
+    /// missing-subnet report.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub min_streams: u32,
+
+    /// Rows in each "worst" list.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// No summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }

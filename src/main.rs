@@ -17,16 +17,32 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        #[cfg(feature = "report")]
+        Command::Report(args) => {
+            let settings = callrec_report::Settings {
+                min_streams: args.min_streams,
+                top: args.top,
+            };
+            let w = callrec_report::write_report(&args.dataset, args.out.as_deref(), &settings)?;
+            if !args.quiet {
+                eprintln!("callrec: {}\nwritten to {}", w.headline, w.dir.display());
+            }
+            Ok(ExitCode::Success)
+        }
         Command::Schema => {
             print!("{}", callrec::schema::schema_markdown());
             Ok(ExitCode::Success)
         }
         Command::Flatten(args) => {
+            #[cfg(feature = "report")]
+            let no_report = args.no_report;
             let (cfg, quiet) = args.resolve()?;
             let manifest = callrec::run::flatten(&cfg)?;
             if !quiet {
                 eprintln!("{}", manifest.summary());
             }
+            #[cfg(feature = "report")]
+            report_after_flatten(&cfg.out, no_report, quiet)?;
             Ok(if manifest.has_rejections() {
                 ExitCode::Rejected
             } else {
@@ -34,4 +50,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// The reports of a freshly published dataset (`flatten` without `--no-report`). A failure
+/// here is fatal (exit 2) although the dataset itself is already published.
+#[cfg(feature = "report")]
+fn report_after_flatten(out: &std::path::Path, no_report: bool, quiet: bool) -> anyhow::Result<()> {
+    use anyhow::Context;
+    if no_report {
+        if callrec_report::remove_stale(out)? && !quiet {
+            eprintln!(
+                "callrec: removed the earlier report in {}",
+                callrec_report::default_dir(out).display()
+            );
+        }
+        return Ok(());
+    }
+    let w = callrec_report::write_report(out, None, &Default::default()).with_context(|| {
+        format!(
+            "the dataset was published to {}, but its report could not be written",
+            out.display()
+        )
+    })?;
+    if !quiet {
+        eprintln!("{}\nreport written to {}", w.headline, w.dir.display());
+    }
+    Ok(())
 }
