@@ -6,5 +6,7 @@ mod doc_examples;
 mod fixtures;
 mod props;
 mod quality;
+#[cfg(feature = "report")]
+mod report;
 mod sample_data;
 mod schema_docs;

@@ -548,7 +548,11 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
                 .filter(col("day").neq(lit(UNKNOWN)))
                 .max()
                 .alias("last_day"),
-            col("day").n_unique().cast(DataType::Int64).alias("days"),
+            col("day")
+                .filter(col("day").neq(lit(UNKNOWN)))
+                .n_unique()
+                .cast(DataType::Int64)
+                .alias("days"),
         ]),
         "calls",
     )?;

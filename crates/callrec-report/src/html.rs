@@ -33,7 +33,7 @@ th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.pass{background:#e3f4e3}td.fail{background:#fbe0e0}td.nodata{color:#777}
 .cards{display:flex;flex-wrap:wrap;gap:.75em}.card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;min-width:8em}
 .card b{display:block;font-size:1.4em}.note{background:#fff8e0;border-left:4px solid #e0b000;padding:.5em 1em}
-.muted{color:#666;font-size:.85em}svg{max-width:100%;height:auto}
+.muted{color:#666;font-size:.85em}svg{display:block;margin:1em 0;max-width:100%;height:auto}
 ";
 
 fn is_num(av: &AnyValue) -> bool {
@@ -100,7 +100,7 @@ pub fn html_table(df: &DataFrame, columns: &[(&str, &str)], max: usize) -> Strin
     o
 }
 
-/// One bar: label, rate (fraction, None = no data), and the number of streams behind it.
+/// One bar: label, rate (fraction, None = no data), and the number of audio streams behind it.
 pub struct Bar {
     pub label: String,
     pub rate: Option<f64>,
@@ -178,7 +178,7 @@ pub fn column_chart(title: &str, bars: &[Bar], target: Option<f64>) -> String {
         if let Some(r) = b.rate {
             let _ = writeln!(
                 o,
-                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {} of {} classified audio streams</title></rect>",
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {} poor of classified, {} audio streams</title></rect>",
                 y(r),
                 (top + plot_h - y(r)).max(0.0),
                 bar_color(r, target),
@@ -243,7 +243,7 @@ pub fn bar_chart(title: &str, bars: &[Bar], target: Option<f64>) -> String {
             Some(r) => {
                 let _ = writeln!(
                     o,
-                    "<rect x=\"{label_w}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {} of {} classified audio streams</title></rect>",
+                    "<rect x=\"{label_w}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{}: {} poor of classified, {} audio streams</title></rect>",
                     yy + 3.0,
                     (x(r) - label_w).max(0.0),
                     row_h - 6.0,
@@ -344,12 +344,20 @@ pub fn render(report: &Report, dataset: &str, generated_at: &str, files: &[Strin
             &fmt_pct(frac(poor_calls, audio_calls)),
         );
         o.push_str("</div>\n");
+        let days = if i64_at(&ov, "days", 0) > 0 {
+            format!(
+                "UTC days {} to {} ({} days).",
+                text(&ov, "first_day", 0),
+                text(&ov, "last_day", 0),
+                text(&ov, "days", 0)
+            )
+        } else {
+            "No calls.".to_string()
+        };
         let _ = writeln!(
             o,
-            "<p class=\"muted\">UTC days {} to {} ({} days). A call is poor when any of its audio streams is poor.</p>",
-            esc(&text(&ov, "first_day", 0)),
-            esc(&text(&ov, "last_day", 0)),
-            esc(&text(&ov, "days", 0))
+            "<p class=\"muted\">{} A call is poor when any of its audio streams is poor.</p>",
+            esc(&days)
         );
     }
 

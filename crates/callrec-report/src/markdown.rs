@@ -89,18 +89,25 @@ pub fn render(report: &Report, dataset: &str, generated_at: &str) -> String {
         md_escape(&report.profile)
     );
     if ov.height() > 0 {
+        let days = if i64_at(&ov, "days", 0) > 0 {
+            format!(
+                "UTC days {} to {} ({})",
+                md_escape(&text(&ov, "first_day", 0)),
+                md_escape(&text(&ov, "last_day", 0)),
+                text(&ov, "days", 0)
+            )
+        } else {
+            "no calls".to_string()
+        };
         let _ = writeln!(
             o,
-            "{} calls, {} minutes, {} participants, {} sessions, {} segments, {} streams; UTC days {} to {} ({}).\n",
+            "{} calls, {} minutes, {} participants, {} sessions, {} segments, {} streams; {days}.\n",
             text(&ov, "calls", 0),
             text(&ov, "minutes", 0),
             text(&ov, "participants", 0),
             text(&ov, "sessions", 0),
             text(&ov, "segments", 0),
             text(&ov, "streams", 0),
-            md_escape(&text(&ov, "first_day", 0)),
-            md_escape(&text(&ov, "last_day", 0)),
-            text(&ov, "days", 0),
         );
         let audio_calls = i64_at(&ov, "audio_calls", 0);
         let poor_calls = i64_at(&ov, "poor_calls", 0);

@@ -999,6 +999,35 @@ fn dataset_without_quality_columns_still_reports() {
 }
 
 #[test]
+fn empty_dataset_reports_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), true);
+    // Keep only the 0-row files in date=__HIVE_DEFAULT_PARTITION__.
+    for t in ["streams", "calls", "sessions", "segments", "participants"] {
+        for e in std::fs::read_dir(dir.path().join(t)).unwrap() {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().contains("date=2026") {
+                std::fs::remove_dir_all(p).unwrap();
+            }
+        }
+    }
+    let r = compute(dir.path(), &settings()).unwrap();
+    let o = table(&r, "overview");
+    assert_eq!(
+        (int(o, "calls", 0), int(o, "streams", 0), int(o, "days", 0)),
+        (0, 0, 0)
+    );
+    assert_eq!(table(&r, "by_day").height(), 0);
+    assert_eq!(table(&r, "attendance").height(), 0);
+    let t = table(&r, "targets");
+    assert!((0..t.height()).all(|i| text(t, "status", i).as_deref() == Some("no data")));
+    let w = crate::write_report(dir.path(), None, &settings()).unwrap();
+    let md = std::fs::read_to_string(w.dir.join("summary.md")).unwrap();
+    assert!(md.contains("0 calls") && md.contains("no calls"), "{md}");
+    check_well_formed(&std::fs::read_to_string(w.dir.join("report.html")).unwrap());
+}
+
+#[test]
 fn csv_cells_are_guarded_against_formulas() {
     for s in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", FORMULA] {
         assert!(needs_guard(s), "{s:?}");
