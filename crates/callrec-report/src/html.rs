@@ -130,7 +130,7 @@ fn scale_max(bars: &[Bar], target: Option<f64>) -> f64 {
     if m <= 0.0 {
         0.05
     } else {
-        (m * 1.15).min(1.0).max(0.01)
+        (m * 1.15).clamp(0.01, 1.0)
     }
 }
 

@@ -65,15 +65,14 @@ pub struct Table {
 
 impl Table {
     pub fn scan(dataset: &Path, name: &'static str) -> Result<Table> {
-        let files = table_files(dataset, name)?;
-        let paths: Vec<PlRefPath> = files
-            .iter()
-            .map(|p| {
-                p.to_str()
-                    .map(PlRefPath::new)
-                    .with_context(|| format!("path is not UTF-8: {}", p.display()))
-            })
-            .collect::<Result<_>>()?;
+        // Fails clearly when the table folder or its files are missing.
+        table_files(dataset, name)?;
+        // Scan the table folder itself: polars then reads Hive keys only below it, so a
+        // `key=value` folder above the dataset cannot turn into a column.
+        let dir = dataset.join(name);
+        let dir = dir
+            .to_str()
+            .with_context(|| format!("path is not UTF-8: {}", dir.display()))?;
         let hive_schema = Schema::from_iter([Field::new("date".into(), DataType::String)]);
         let args = ScanArgsParquet {
             hive_options: HiveOptions {
@@ -82,11 +81,12 @@ impl Table {
                 schema: Some(Arc::new(hive_schema)),
                 try_parse_dates: false,
             },
+            glob: false,
             allow_missing_columns: true,
             ..Default::default()
         };
         let mut lf = anyhow::Context::with_context(
-            LazyFrame::scan_parquet_files(paths.into(), args),
+            LazyFrame::scan_parquet(PlRefPath::new(dir), args),
             || format!("cannot scan the {name} table"),
         )?;
         let schema = anyhow::Context::with_context(lf.collect_schema(), || {

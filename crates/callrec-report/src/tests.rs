@@ -999,6 +999,19 @@ fn dataset_without_quality_columns_still_reports() {
 }
 
 #[test]
+fn dataset_below_a_hive_like_folder_with_glob_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("date=1999-01-01 [x]*").join("ds");
+    std::fs::create_dir_all(&ds).unwrap();
+    dataset(&ds, true);
+    let r = compute(&ds, &settings()).unwrap();
+    let d = table(&r, "by_day");
+    assert_eq!(d.height(), 2);
+    row(d, &[("day", "2026-11-02")]);
+    assert_eq!(int(table(&r, "overview",), "streams", 0), 9);
+}
+
+#[test]
 fn empty_dataset_reports_no_data() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), true);
