@@ -34,6 +34,34 @@ pub enum Command {
     Report(ReportArgs),
     /// Print every table's columns, types, units and source Graph property (Markdown).
     Schema,
+    /// Write a deterministic synthetic archive (for benchmarks and soak tests).
+    #[command(hide = true)]
+    Gen(GenArgs),
+    /// Read and parse inputs into the model without flattening or writing: the parse-only
+    /// ceiling that `flatten` is measured against.
+    #[command(hide = true)]
+    ParseOnly(ParseOnlyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GenArgs {
+    /// Output folder for the archive.
+    #[arg(short, long)]
+    pub out: PathBuf,
+    /// Uncompressed JSON size to generate, in MB.
+    #[arg(long, default_value_t = 100)]
+    pub size_mb: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ParseOnlyArgs {
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Worker threads (default: the number of CPU cores).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +104,10 @@ pub struct FlattenArgs {
     /// _manifest.json).
     #[arg(long, value_name = "PROFILE", value_enum, default_value_t = crate::quality::Profile::CqdCurrent)]
     pub quality_profile: crate::quality::Profile,
+
+    /// Parquet compression codec.
+    #[arg(long, value_name = "CODEC", value_enum, default_value_t = crate::sink::Codec::Zstd)]
+    pub compression: crate::sink::Codec,
 }
 
 impl FlattenArgs {
@@ -100,6 +132,7 @@ impl FlattenArgs {
             progress: !self.quiet && std::io::stderr().is_terminal(),
             buildings: self.buildings,
             quality_profile: self.quality_profile,
+            compression: self.compression,
         };
         Ok((cfg, self.quiet))
     }

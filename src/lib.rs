@@ -10,6 +10,7 @@ pub mod decode;
 pub mod discover;
 pub mod exit;
 pub mod flatten;
+pub mod gen;
 pub mod manifest;
 pub mod quality;
 pub mod run;

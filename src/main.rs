@@ -17,6 +17,28 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Gen(a) => {
+            let s = callrec::gen::generate(&a.out, a.size_mb * 1_000_000, a.seed)?;
+            eprintln!("{}", serde_json::to_string(&s)?);
+            Ok(ExitCode::Success)
+        }
+        Command::ParseOnly(a) => {
+            let threads = a.threads.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            });
+            let t = std::time::Instant::now();
+            let (records, bytes) =
+                callrec::run::parse_only(&a.inputs, threads, &Default::default())?;
+            let s = t.elapsed().as_secs_f64();
+            eprintln!(
+                "parsed {records} records, {:.1} MB in {s:.3} s: {:.0} MB/s",
+                bytes as f64 / 1e6,
+                bytes as f64 / 1e6 / s
+            );
+            Ok(ExitCode::Success)
+        }
         #[cfg(feature = "report")]
         Command::Report(args) => {
             let settings = callrec_report::Settings {

@@ -45,6 +45,8 @@ pub struct FlattenConfig {
     pub buildings: Option<PathBuf>,
     /// Stream classification rules for `streams.quality` (`--quality-profile`).
     pub quality_profile: crate::quality::Profile,
+    /// Parquet compression (`--compression`).
+    pub compression: crate::sink::Codec,
 }
 
 /// What the run needs to know about a written call to merge child pages into it later.
@@ -157,7 +159,7 @@ impl<'c> Worker<'c> {
                         fatal = Some(e);
                     }
                 }
-            });
+            })
         });
         if let Some(e) = fatal {
             return Err(e);
@@ -322,7 +324,7 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
     let staging = Staging::create(&cfg.out)?;
     let found = discover::discover(&cfg.inputs, Some(&cfg.out));
     let files = &found.files;
-    let sink = SinkConfig::new(staging.dir.clone());
+    let sink = SinkConfig::new(staging.dir.clone(), cfg.compression);
 
     let progress = if cfg.progress {
         let pb = indicatif::ProgressBar::new(files.len() as u64);
@@ -439,12 +441,14 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
     }
     for part in parts.iter_mut() {
         if let Some(spans) = by_part.get(&part.id) {
-            publish::remove_rows(part, spans, &sink.props).with_context(|| {
-                format!(
-                    "cannot rewrite {} without superseded rows",
-                    part.path.display()
-                )
-            })?;
+            publish::remove_rows(part, spans, &sink.props[part.table.index()]).with_context(
+                || {
+                    format!(
+                        "cannot rewrite {} without superseded rows",
+                        part.path.display()
+                    )
+                },
+            )?;
         }
     }
     parts.retain(|p| p.rows > 0);
@@ -625,7 +629,7 @@ fn merge_page(
 fn merge_items(
     page: &PendingPage,
     file: &InputFile,
-    items: &RawValue,
+    items: Vec<&RawValue>,
     entry: &mut IndexEntry,
     writer: &mut PartitionedWriter,
     counts: &mut Counts,
@@ -637,21 +641,7 @@ fn merge_items(
         PageKind::Sessions => "sessions_page",
         PageKind::Participants => "participants_v2_page",
     };
-    let raws: Vec<&RawValue> = match serde_json::from_str(items.get()) {
-        Ok(r) => r,
-        Err(e) => {
-            counts.pages[pc].items_rejected += 1;
-            let reason = format!("`value` is not an array: {e}");
-            errors.push(error_entry(
-                file,
-                Some(page.position),
-                kind_name,
-                Some(page.call_id.clone()),
-                reason,
-            ));
-            return Ok(());
-        }
-    };
+    let raws = items;
     let s = &mut entry.summary;
     let rec = CallRecord {
         id: Some(Str(Cow::Owned(page.call_id.clone()))),
@@ -736,4 +726,34 @@ fn merge_items(
         }
     }
     Ok(())
+}
+
+/// Reads and parses every record of `inputs` on `threads` workers, without flattening or
+/// writing: the parse-only ceiling. Returns (records parsed, bytes read).
+pub fn parse_only(inputs: &[PathBuf], threads: usize, limits: &Limits) -> Result<(u64, u64)> {
+    let found = discover::discover(inputs, None);
+    let next = AtomicUsize::new(0);
+    let totals = Mutex::new((0u64, 0u64));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let (mut records, mut bytes) = (0u64, 0u64);
+                while let Some(file) = found.files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    bytes += file.size;
+                    let _ = decode::read_documents(file, limits, |doc, _| {
+                        decode::decode_document(doc, 1, |item, _| {
+                            if let Item::Record(rec) = item {
+                                records += 1;
+                                std::hint::black_box(&rec);
+                            }
+                        })
+                    });
+                }
+                let mut t = totals.lock().expect("no worker panicked");
+                t.0 += records;
+                t.1 += bytes;
+            });
+        }
+    });
+    Ok(totals.into_inner().expect("no worker panicked"))
 }

@@ -75,7 +75,7 @@ pub enum Item<'a> {
     ChildPage {
         kind: PageKind,
         call_id: String,
-        items: &'a RawValue,
+        items: Vec<&'a RawValue>,
     },
     Rejected(String),
 }
@@ -112,7 +112,7 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 fn open(file: &InputFile) -> Result<Box<dyn BufRead + Send>, FileError> {
     let f = fs_err::File::open(&file.path)?;
-    let mut r = BufReader::with_capacity(256 * 1024, f);
+    let mut r = BufReader::with_capacity(64 * 1024, f);
     let head = r.fill_buf()?;
     if head.is_empty() {
         return Err(FileError::Empty);
@@ -134,14 +134,20 @@ fn strip_bom(b: &[u8]) -> &[u8] {
 }
 
 /// Reads `file` and calls `on_doc` for every JSON document in it, in order.
+///
+/// `on_doc` returns true when a whole-file document turned out to be several JSON documents one
+/// after another (NDJSON saved as `.json`); the file is then read again line by line. Checking
+/// that up front would cost a full extra parse of every file.
 pub fn read_documents(
     file: &InputFile,
     limits: &Limits,
-    mut on_doc: impl FnMut(&[u8], DocLoc),
+    mut on_doc: impl FnMut(&[u8], DocLoc) -> bool,
 ) -> Result<(), FileError> {
     let mut r = open(file)?;
     match file.layout {
-        Layout::Lines => read_lines(&mut r, limits, |line, n| on_doc(line, DocLoc::Line(n))),
+        Layout::Lines => read_lines(&mut r, limits, |line, n| {
+            on_doc(line, DocLoc::Line(n));
+        }),
         Layout::Document => {
             let mut buf = Vec::with_capacity(file.size.min(limits.max_document_bytes) as usize + 1);
             r.take(limits.max_document_bytes + 1)
@@ -153,22 +159,14 @@ pub fn read_documents(
             if doc.iter().all(u8::is_ascii_whitespace) {
                 return Err(FileError::Empty);
             }
-            if has_trailing_documents(doc) {
-                // Several JSON values one per line in a `.json` file: read it as NDJSON.
+            if on_doc(doc, DocLoc::Whole) {
                 return read_lines(&mut &buf[..], limits, |line, n| {
-                    on_doc(line, DocLoc::Line(n))
+                    on_doc(line, DocLoc::Line(n));
                 });
             }
-            on_doc(doc, DocLoc::Whole);
             Ok(())
         }
     }
-}
-
-/// True when the text is valid JSON followed by more JSON (NDJSON saved as `.json`).
-fn has_trailing_documents(doc: &[u8]) -> bool {
-    let mut it = serde_json::Deserializer::from_slice(doc).into_iter::<serde::de::IgnoredAny>();
-    matches!((it.next(), it.next()), (Some(Ok(_)), Some(Ok(_))))
 }
 
 fn read_lines(
@@ -214,7 +212,11 @@ pub fn read_document_at(
 ) -> Result<(), FileError> {
     read_documents(file, limits, |doc, l| {
         if l == loc {
-            f(doc)
+            f(doc);
+            false
+        } else {
+            // The document sought was found on a line of a `.json` file holding NDJSON.
+            l == DocLoc::Whole
         }
     })
 }
@@ -281,78 +283,117 @@ fn graph_error_reason(raw: &RawValue) -> String {
 const NOTIFICATION: &str = "a change notification, not a call record: it carries only the call id; fetch the record with GET /communications/callRecords/{id}?$expand=sessions($expand=segments)";
 
 /// Classifies one JSON document (`base_line` = the line it starts on) and reports its items.
-pub fn decode_document<'a>(doc: &'a [u8], base_line: u64, mut f: impl FnMut(Item<'a>, Position)) {
+///
+/// Returns true, without reporting anything, when the document is valid JSON followed by more
+/// JSON: the caller re-reads it as NDJSON.
+pub fn decode_document<'a>(
+    doc: &'a [u8],
+    base_line: u64,
+    mut f: impl FnMut(Item<'a>, Position),
+) -> bool {
     let here = Position {
         line: base_line,
         column: None,
         element: None,
     };
+    // Validating UTF-8 once for the document lets serde_json skip it for every string.
+    let doc = match std::str::from_utf8(doc) {
+        Ok(t) => t,
+        Err(e) => {
+            let (l, c) = line_col(doc, e.valid_up_to());
+            let reason = format!("invalid UTF-8 at byte {} (not JSON text)", e.valid_up_to());
+            f(
+                Item::Rejected(reason),
+                Position {
+                    line: base_line + l - 1,
+                    column: Some(c),
+                    element: None,
+                },
+            );
+            return false;
+        }
+    };
     let trimmed = doc.trim_ascii_start();
-    if trimmed.first() == Some(&b'[') {
+    if trimmed.starts_with('[') {
         // A bare JSON array: each element must be a call record.
-        match serde_json::from_slice::<Vec<&RawValue>>(doc) {
-            Ok(items) => decode_elements(doc, base_line, &items, &mut f),
+        match serde_json::from_str::<Vec<&RawValue>>(doc) {
+            Ok(items) => decode_elements(doc.as_bytes(), base_line, &items, &mut f),
             Err(e) => f(
                 Item::Rejected(format!("invalid JSON: {e}")),
                 serde_position(base_line, &e, None),
             ),
         }
-        return;
+        return false;
     }
-    if trimmed.first() != Some(&b'{') {
-        let reason = match serde_json::from_slice::<serde::de::IgnoredAny>(doc) {
+    if !trimmed.starts_with('{') {
+        let reason = match serde_json::from_str::<serde::de::IgnoredAny>(doc) {
             Ok(_) => "not a call record: the JSON is not an object".to_owned(),
+            Err(e) if is_trailing(&e) => return true,
             Err(e) => format!("invalid JSON: {e}"),
         };
-        return f(Item::Rejected(reason), here);
+        f(Item::Rejected(reason), here);
+        return false;
     }
-    let rec: CallRecord<'a> = match serde_json::from_slice(doc) {
+    let rec: CallRecord<'a> = match serde_json::from_str(doc) {
         Ok(r) => r,
+        Err(e) if is_trailing(&e) => return true,
         Err(e) => {
-            return f(
+            f(
                 Item::Rejected(json_reason(&e)),
                 serde_position(base_line, &e, None),
-            )
+            );
+            return false;
         }
     };
     if let Some(err) = rec.error {
-        return f(Item::Rejected(graph_error_reason(err)), here);
+        {
+            f(Item::Rejected(graph_error_reason(err)), here);
+            return false;
+        }
     }
     let context = rec.odata_context.as_ref().map(|c| c.as_str()).unwrap_or("");
     if let Some(value) = rec.value {
         if let Some(i) = context.find("Collection(microsoft.graph.callRecords.") {
             let ty = context[i + "Collection(microsoft.graph.callRecords.".len()..]
                 .trim_end_matches(')');
-            return f(
+            {
+                f(
                 Item::Rejected(format!(
                     "a page of {ty} rows (PSTN / Direct Routing / SMS logs are not call records and are not supported yet)"
                 )),
                 here,
             );
+                return false;
+            }
         }
         if let Some((kind, call_id)) = child_page(context) {
-            return f(
-                Item::ChildPage {
-                    kind,
-                    call_id,
-                    items: value,
-                },
-                here,
-            );
+            {
+                f(
+                    Item::ChildPage {
+                        kind,
+                        call_id,
+                        items: value,
+                    },
+                    here,
+                );
+                return false;
+            }
         }
-        match serde_json::from_str::<Vec<&RawValue>>(value.get()) {
-            Ok(items) => decode_elements(doc, base_line, &items, &mut f),
-            Err(e) => f(
-                Item::Rejected(format!("`value` is not an array of objects: {e}")),
-                here,
-            ),
-        }
-        return;
+        decode_elements(doc.as_bytes(), base_line, &value, &mut f);
+        return false;
     }
     if is_notification(&rec) {
-        return f(Item::Rejected(NOTIFICATION.to_owned()), here);
+        {
+            f(Item::Rejected(NOTIFICATION.to_owned()), here);
+            return false;
+        }
     }
-    f(Item::Record(rec), here)
+    f(Item::Record(rec), here);
+    false
+}
+
+fn is_trailing(e: &serde_json::Error) -> bool {
+    e.to_string().starts_with("trailing characters")
 }
 
 fn json_reason(e: &serde_json::Error) -> String {
@@ -364,6 +405,9 @@ fn json_reason(e: &serde_json::Error) -> String {
     }
 }
 
+/// Reports each element of a page. Positions carry the element index; an element's line and
+/// column are computed only when it is rejected (counting lines for every record of every page
+/// showed up in profiles).
 fn decode_elements<'a>(
     doc: &'a [u8],
     base_line: u64,
@@ -371,14 +415,18 @@ fn decode_elements<'a>(
     f: &mut impl FnMut(Item<'a>, Position),
 ) {
     let base = doc.as_ptr() as usize;
-    let (mut scanned, mut line) = (0usize, base_line);
     for (i, raw) in items.iter().enumerate() {
-        let offset = raw.get().as_ptr() as usize - base;
-        line += doc[scanned..offset].iter().filter(|&&b| b == b'\n').count() as u64;
-        scanned = offset;
+        let located = || {
+            let (l, c) = line_col(doc, raw.get().as_ptr() as usize - base);
+            Position {
+                line: base_line + l - 1,
+                column: Some(c),
+                element: Some(i as u32),
+            }
+        };
         let pos = Position {
-            line,
-            column: Some(line_col(doc, offset).1),
+            line: base_line,
+            column: None,
             element: Some(i as u32),
         };
         match serde_json::from_str::<CallRecord<'a>>(raw.get()) {
@@ -386,14 +434,15 @@ fn decode_elements<'a>(
                 Item::Rejected(
                     "not a call record: a nested collection or error inside `value`".to_owned(),
                 ),
-                pos,
+                located(),
             ),
-            Ok(r) if is_notification(&r) => f(Item::Rejected(NOTIFICATION.to_owned()), pos),
+            Ok(r) if is_notification(&r) => f(Item::Rejected(NOTIFICATION.to_owned()), located()),
             Ok(r) => f(Item::Record(r), pos),
             Err(e) => {
-                let mut p = serde_position(line, &e, Some(i as u32));
+                let start = located();
+                let mut p = serde_position(start.line, &e, Some(i as u32));
                 if e.line() == 1 {
-                    p.column = Some(pos.column.unwrap_or(1) + e.column() as u64 - 1);
+                    p.column = Some(start.column.unwrap_or(1) + e.column() as u64 - 1);
                 }
                 f(Item::Rejected(json_reason(&e)), p)
             }
@@ -434,7 +483,7 @@ mod tests {
         let got = classify(page);
         assert_eq!(
             got[0],
-            ("record a".into(), "line 2, column 2, value[0]".into())
+            ("record a".into(), "line 1, value[0]".into())
         );
         assert!(
             got[1]
@@ -446,7 +495,7 @@ mod tests {
         assert_eq!(got[1].1, "line 3, column 23, value[1]");
         assert_eq!(
             got[2],
-            ("record c".into(), "line 4, column 2, value[2]".into())
+            ("record c".into(), "line 1, value[2]".into())
         );
         let sessions = r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#communications/callRecords('abc')/sessions","value":[]}"#;
         assert_eq!(classify(sessions)[0].0, "sessions page of abc");

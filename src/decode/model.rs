@@ -97,7 +97,7 @@ graph_object! {
         // Envelope and foreign-document keys.
         "@odata.context" => odata_context: S<'a>,
         "@odata.nextLink" => odata_next_link: S<'a>,
-        "value" => value: Option<&'a RawValue>,
+        "value" => value: Option<Vec<&'a RawValue>>,
         "error" => error: Option<&'a RawValue>,
         "changeType" => change_type: Option<&'a RawValue>,
         "subscriptionId" => subscription_id: Option<&'a RawValue>,
@@ -361,13 +361,56 @@ graph_object! {
     }
 }
 
-/// Compact, key-sorted JSON text of a raw value: the same content gives the same text whether
-/// the export was pretty-printed or compact.
-pub fn normalized_json(raw: &RawValue) -> String {
-    match serde_json::from_str::<serde_json::Value>(raw.get()) {
-        Ok(v) => v.to_string(),
-        Err(_) => raw.get().to_owned(),
+/// The raw JSON text without insignificant whitespace: the same content gives the same text
+/// whether the export was pretty-printed or compact. Borrows when the input is already compact.
+/// (Key order is kept as sent; re-sorting through a JSON DOM cost more than the rest of the row.)
+pub fn compact_json(raw: &RawValue) -> std::borrow::Cow<'_, str> {
+    let text = raw.get();
+    let bytes = text.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    let needs = bytes.iter().any(|&b| {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            false
+        } else if b == b'"' {
+            in_string = true;
+            false
+        } else {
+            b.is_ascii_whitespace()
+        }
+    });
+    if !needs {
+        return std::borrow::Cow::Borrowed(text);
     }
+    // Byte-level: whitespace, quotes and backslashes are ASCII and never occur inside a UTF-8
+    // multi-byte sequence, so copying the spans between skipped bytes keeps the text valid.
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut start) = (false, false, 0usize);
+    for (i, &b) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if b.is_ascii_whitespace() {
+            out.push_str(&text[start..i]);
+            start = i + 1;
+        }
+    }
+    out.push_str(&text[start..]);
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -403,8 +446,15 @@ mod tests {
             ("phone", "+15550100")
         );
         assert_eq!(
-            normalized_json(w.raw),
-            r#"{"future":1,"phone":{"id":"+15550100"},"user":null}"#
+            compact_json(w.raw),
+            r#"{"user":null,"phone":{"id":"+15550100"},"future":1}"#
+        );
+        assert!(matches!(compact_json(w.raw), std::borrow::Cow::Borrowed(_)));
+        let pretty: &RawValue =
+            serde_json::from_str("{ \"a\" : [ 1, \"x y\\\" \u{e9} z\" ],\n \"b\":{} }").unwrap();
+        assert_eq!(
+            compact_json(pretty),
+            "{\"a\":[1,\"x y\\\" \u{e9} z\"],\"b\":{}}"
         );
     }
 }

@@ -254,8 +254,13 @@ pub fn parse_iso8601_duration_ms(s: &str) -> Option<f64> {
             }
             _ => {
                 let start = num_start.take()?;
-                let text = rest[start..i].replace(',', ".");
-                let n: f64 = text.parse().ok()?;
+                let text = &rest[start..i];
+                // ISO 8601 allows a decimal comma; only then is a copy needed.
+                let n: f64 = if text.contains(',') {
+                    text.replace(',', ".").parse().ok()?
+                } else {
+                    text.parse().ok()?
+                };
                 let unit_ms = match (b.to_ascii_uppercase(), in_time) {
                     (b'W', false) => 7.0 * 86_400_000.0,
                     (b'D', false) => 86_400_000.0,

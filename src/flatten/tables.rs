@@ -461,14 +461,18 @@ fn failure<W: Emit>(w: &mut W, f: Option<&FailureInfo>) {
     w.str("reason", "failureInfo.reason", f.and_then(|f| s(&f.reason)));
 }
 
+fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
 /// `participant`, `service` or `unknown`: from `@odata.type`, else from the properties present.
 pub fn endpoint_kind(e: &Endpoint) -> &'static str {
     if let Some(t) = s(&e.odata_type) {
-        let t = t.to_ascii_lowercase();
-        if t.ends_with("participantendpoint") {
+        if ends_with_ignore_case(t, "participantendpoint") {
             return "participant";
         }
-        if t.ends_with("serviceendpoint") {
+        if ends_with_ignore_case(t, "serviceendpoint") {
             return "service";
         }
     }
@@ -492,11 +496,10 @@ pub fn endpoint_kind(e: &Endpoint) -> &'static str {
 /// `client`, `service` or `unknown`: from `@odata.type`, else from the properties present.
 pub fn user_agent_kind(u: &UserAgent) -> &'static str {
     if let Some(t) = s(&u.odata_type) {
-        let t = t.to_ascii_lowercase();
-        if t.ends_with("clientuseragent") {
+        if ends_with_ignore_case(t, "clientuseragent") {
             return "client";
         }
-        if t.ends_with("serviceuseragent") {
+        if ends_with_ignore_case(t, "serviceuseragent") {
             return "service";
         }
     }
@@ -673,7 +676,7 @@ fn identity<W: Emit>(w: &mut W, i: Option<&WithRaw<Identity>>) {
         "identity.@odata.type",
         p.and_then(|i| s(&i.odata_type)),
     );
-    let json = i.map(|i| normalized_json(i.raw));
+    let json = i.map(|i| compact_json(i.raw));
     w.str(
         "json",
         "derived: the whole identity as compact JSON (open type: keeps undeclared keys)",
@@ -711,7 +714,7 @@ fn identity_set<W: Emit>(w: &mut W, set: Option<&WithRaw<IdentitySet>>) {
         "communicationsIdentitySet.endpointType",
         set.and_then(|x| s(&x.parsed.endpoint_type)),
     );
-    let json = set.map(|x| normalized_json(x.raw));
+    let json = set.map(|x| compact_json(x.raw));
     w.str(
         "json",
         "derived: the whole identity set as compact JSON (every slot, including undeclared ones)",
@@ -738,7 +741,7 @@ fn feedback<W: Emit>(w: &mut W, f: Option<&UserFeedback>) {
                 .map(|(k, _)| k.as_str())
         }),
     );
-    let json = f.and_then(|f| f.tokens).map(normalized_json);
+    let json = f.and_then(|f| f.tokens).map(compact_json);
     w.str(
         "tokens_json",
         "userFeedback.tokens (feedbackTokenSet, open type) as compact JSON",

@@ -47,6 +47,7 @@ pub fn run_with(inputs: &[PathBuf], threads: usize) -> Run {
         progress: false,
         buildings: None,
         quality_profile: Default::default(),
+        compression: Default::default(),
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     let r = &manifest.records;

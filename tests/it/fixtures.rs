@@ -110,7 +110,7 @@ fn p2p_full_values_reach_their_columns() {
     );
     assert_eq!(
         ses.str("callee_feedback_tokens_json"),
-        vec![Some(r#"{"Echo":true,"NoSound":false}"#.to_owned())]
+        vec![Some(r#"{"NoSound":false,"Echo":true}"#.to_owned())]
     );
 
     let st = r.table("streams");
@@ -355,7 +355,7 @@ fn bad_inputs_are_reported_and_good_lines_kept() {
         "{notes:?}"
     );
     one("wrong-type.json", "invalid type: string");
-    one("binary.json", "invalid JSON");
+    one("binary.json", "invalid UTF-8");
     one("bad.json.gz", "not gzip");
     one("orphan-sessions.json", "not in this run");
     one("pstn-log.json", "pstnCallLogRow");

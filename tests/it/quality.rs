@@ -16,6 +16,7 @@ fn run_quality(buildings: Option<PathBuf>, profile: Profile) -> Run {
         progress: false,
         buildings,
         quality_profile: profile,
+        compression: Default::default(),
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     Run { dir, manifest }
@@ -285,6 +286,7 @@ fn merged_session_pages_use_the_run_profile() {
         progress: false,
         buildings: None,
         quality_profile: Profile::CqdLegacy5Metric,
+        compression: Default::default(),
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     assert!(manifest.child_pages["sessions"].items_added > 0);
