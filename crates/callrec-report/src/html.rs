@@ -27,9 +27,9 @@ pub fn esc(s: &str) -> String {
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:1.5em auto;max-width:1200px;padding:0 1em;color:#1b1b1b}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #ddd}h3{font-size:1.05em}
-table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em}
+table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.pass{background:#e3f4e3}td.fail{background:#fbe0e0}td.nodata{color:#777}
 .cards{display:flex;flex-wrap:wrap;gap:.75em}.card{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;min-width:8em}
 .card b{display:block;font-size:1.4em}.note{background:#fff8e0;border-left:4px solid #e0b000;padding:.5em 1em}
