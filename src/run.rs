@@ -49,6 +49,23 @@ pub struct FlattenConfig {
     pub compression: crate::sink::Codec,
 }
 
+impl FlattenConfig {
+    /// A config with the command line's defaults (all cores, zstd, current CQD rules, no
+    /// building file, no progress bar).
+    pub fn new(inputs: Vec<PathBuf>, out: PathBuf) -> Self {
+        FlattenConfig {
+            inputs,
+            out,
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            limits: Limits::default(),
+            progress: false,
+            buildings: None,
+            quality_profile: Default::default(),
+            compression: Default::default(),
+        }
+    }
+}
+
 /// What the run needs to know about a written call to merge child pages into it later.
 #[derive(Debug, Clone)]
 struct CallSummary {
