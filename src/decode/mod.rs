@@ -481,10 +481,7 @@ mod tests {
         let page =
             "{\"value\":[\n {\"id\":\"a\"},\n {\"id\":\"b\",\"sessions\":7},\n {\"id\":\"c\"}]}";
         let got = classify(page);
-        assert_eq!(
-            got[0],
-            ("record a".into(), "line 1, value[0]".into())
-        );
+        assert_eq!(got[0], ("record a".into(), "line 1, value[0]".into()));
         assert!(
             got[1]
                 .0
@@ -493,10 +490,7 @@ mod tests {
             got[1]
         );
         assert_eq!(got[1].1, "line 3, column 23, value[1]");
-        assert_eq!(
-            got[2],
-            ("record c".into(), "line 1, value[2]".into())
-        );
+        assert_eq!(got[2], ("record c".into(), "line 1, value[2]".into()));
         let sessions = r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#communications/callRecords('abc')/sessions","value":[]}"#;
         assert_eq!(classify(sessions)[0].0, "sessions page of abc");
         let err = r#"{"error":{"code":"NotFound","message":"gone"}}"#;
