@@ -350,6 +350,18 @@ fn record(r: &mut Rng, day_start_us: i64) -> Value {
     rec
 }
 
+/// `n` generated records as compact JSON text (for micro-benchmarks).
+pub fn sample_records(n: usize, seed: u64) -> Vec<String> {
+    let mut r = Rng(seed);
+    let day0 = chrono::NaiveDate::from_ymd_opt(2026, 10, 1)
+        .expect("valid")
+        .and_hms_opt(0, 0, 0)
+        .expect("valid")
+        .and_utc()
+        .timestamp_micros();
+    (0..n).map(|_| record(&mut r, day0).to_string()).collect()
+}
+
 /// Totals of a generated archive.
 #[derive(Debug, Default, serde::Serialize)]
 pub struct GenSummary {
