@@ -72,8 +72,8 @@ impl SinkConfig {
         SinkConfig {
             staging,
             batch_rows: 4096,
-            row_group_bytes: 32 << 20,
-            max_open_dates: 4,
+            row_group_bytes: 16 << 20,
+            max_open_dates: 3,
             props,
             next_part: AtomicU32::new(0),
         }
