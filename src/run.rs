@@ -133,6 +133,8 @@ struct Worker<'c> {
     errors: Vec<ErrorEntry>,
     counts: Counts,
     quality: &'c crate::quality::Context,
+    /// Read buffer reused across this worker's files.
+    read_buf: Vec<u8>,
 }
 
 fn error_entry(
@@ -163,7 +165,8 @@ impl<'c> Worker<'c> {
         let path = file.path.display().to_string();
         let mut item_no = 0u64;
         let mut fatal: Option<anyhow::Error> = None;
-        let res = decode::read_documents(file, limits, |doc, loc| {
+        let mut buf = std::mem::take(&mut self.read_buf);
+        let res = decode::read_documents_into(file, limits, &mut buf, |doc, loc| {
             let base_line = match loc {
                 DocLoc::Whole => 1,
                 DocLoc::Line(n) => n,
@@ -178,6 +181,10 @@ impl<'c> Worker<'c> {
                 }
             })
         });
+        // Keep the buffer for the next file unless one huge file inflated it.
+        if buf.capacity() <= 64 << 20 {
+            self.read_buf = buf;
+        }
         if let Some(e) = fatal {
             return Err(e);
         }
@@ -375,6 +382,7 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
                     errors: Vec::new(),
                     counts: Counts::default(),
                     quality: &quality,
+                    read_buf: Vec::new(),
                 };
                 let mut failed = None;
                 while !abort.load(Ordering::Relaxed) {
