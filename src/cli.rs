@@ -108,6 +108,18 @@ pub struct FlattenArgs {
     /// Parquet compression codec.
     #[arg(long, value_name = "CODEC", value_enum, default_value_t = crate::sink::Codec::Zstd)]
     pub compression: crate::sink::Codec,
+
+    /// Columns that identify a person (user ids, UPNs, display names, phone numbers, IP and MAC
+    /// addresses, BSSIDs, machine and device names, feedback text; `callrec schema` marks them):
+    /// keep them, hash them (keyed with --pii-salt; equal values stay equal, so joins work), or
+    /// drop them (null; the columns stay).
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = crate::pii::PiiMode::Keep)]
+    pub pii: crate::pii::PiiMode,
+
+    /// The secret key of --pii hash (default: the CALLREC_PII_SALT environment variable, which
+    /// unlike an argument is not visible in the process list). Use the same salt on every run.
+    #[arg(long, value_name = "SALT")]
+    pub pii_salt: Option<String>,
 }
 
 impl FlattenArgs {
@@ -133,6 +145,12 @@ impl FlattenArgs {
             buildings: self.buildings,
             quality_profile: self.quality_profile,
             compression: self.compression,
+            pii: crate::pii::PiiPolicy::new(
+                self.pii,
+                self.pii_salt
+                    .or_else(|| std::env::var(crate::pii::SALT_ENV).ok())
+                    .as_deref(),
+            )?,
         };
         Ok((cfg, self.quiet))
     }

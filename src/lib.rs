@@ -12,6 +12,7 @@ pub mod exit;
 pub mod flatten;
 pub mod gen;
 pub mod manifest;
+pub mod pii;
 pub mod quality;
 pub mod run;
 pub mod schema;

@@ -86,6 +86,11 @@ pub struct Manifest {
     pub output: String,
     /// The rule profile of `streams.quality` (`--quality-profile`).
     pub quality_profile: &'static str,
+    /// What columns that identify a person got (`--pii`): `keep`, `hash` or `drop`.
+    pub pii: &'static str,
+    /// In `hash` mode, a fingerprint of the salt (never the salt): datasets with equal key ids
+    /// were hashed with the same salt, so their pseudonyms join. Null otherwise.
+    pub pii_key_id: Option<String>,
     /// The CQD building file used (`--buildings`); null without one.
     pub buildings: Option<BuildingsInfo>,
     pub files: FileCounts,

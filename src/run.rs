@@ -47,6 +47,8 @@ pub struct FlattenConfig {
     pub quality_profile: crate::quality::Profile,
     /// Parquet compression (`--compression`).
     pub compression: crate::sink::Codec,
+    /// What columns that identify a person get (`--pii`, `--pii-salt`).
+    pub pii: crate::pii::PiiPolicy,
 }
 
 impl FlattenConfig {
@@ -56,12 +58,15 @@ impl FlattenConfig {
         FlattenConfig {
             inputs,
             out,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
             limits: Limits::default(),
             progress: false,
             buildings: None,
             quality_profile: Default::default(),
             compression: Default::default(),
+            pii: Default::default(),
         }
     }
 }
@@ -348,7 +353,7 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
     let staging = Staging::create(&cfg.out)?;
     let found = discover::discover(&cfg.inputs, Some(&cfg.out));
     let files = &found.files;
-    let sink = SinkConfig::new(staging.dir.clone(), cfg.compression);
+    let sink = SinkConfig::new(staging.dir.clone(), cfg.compression).with_pii(cfg.pii.clone());
 
     let progress = if cfg.progress {
         let pb = indicatif::ProgressBar::new(files.len() as u64);
@@ -539,6 +544,8 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         inputs: cfg.inputs.iter().map(|p| p.display().to_string()).collect(),
         output: cfg.out.display().to_string(),
         quality_profile: quality.profile.name(),
+        pii: cfg.pii.mode().name(),
+        pii_key_id: cfg.pii.key_id(),
         buildings: quality.buildings.as_ref().map(|b| BuildingsInfo {
             path: b.path().display().to_string(),
             rows: b.len() as u64,

@@ -15,6 +15,10 @@ pub fn schema_markdown() -> String {
         out,
         "durations converted to float milliseconds; timestamps are UTC with microsecond precision."
     );
+    let _ = writeln!(
+        out,
+        "`pii` marks the columns that identify a person: `--pii hash` writes their keyed hash, `--pii drop` null."
+    );
     for t in Table::ALL {
         let cols = t.columns();
         let _ = writeln!(
@@ -24,8 +28,8 @@ pub fn schema_markdown() -> String {
             cols.len(),
             capitalize(t.grain())
         );
-        let _ = writeln!(out, "| column | type | unit | source |");
-        let _ = writeln!(out, "|---|---|---|---|");
+        let _ = writeln!(out, "| column | type | unit | pii | source |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
         for c in cols {
             let source = if c.path.is_empty()
                 || c.source.starts_with("key:")
@@ -37,10 +41,11 @@ pub fn schema_markdown() -> String {
             };
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} |",
+                "| `{}` | {} | {} | {} | {} |",
                 c.name,
                 c.ty.doc_name(),
                 c.unit,
+                c.pii.map_or("", |k| k.label()),
                 source.replace('|', "\\|")
             );
         }

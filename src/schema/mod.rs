@@ -70,6 +70,9 @@ pub struct ColumnSpec {
     pub source: String,
     /// Where that property sits relative to the row's entity (`media.callerDevice`), if nested.
     pub path: String,
+    /// Whether the column identifies a person, and how ([`crate::pii::classify`]): `--pii`
+    /// hashes or drops exactly these columns.
+    pub pii: Option<crate::pii::PiiKind>,
 }
 
 /// Receives the columns of one row, in schema order.
@@ -109,8 +112,10 @@ pub struct SchemaCollector {
 
 impl SchemaCollector {
     fn push(&mut self, name: &str, ty: ColType, unit: &'static str, source: &str) {
+        let name = format!("{}{}", self.name_prefix, name);
         self.columns.push(ColumnSpec {
-            name: format!("{}{}", self.name_prefix, name),
+            pii: crate::pii::classify(&name),
+            name,
             ty,
             unit,
             source: source.to_owned(),

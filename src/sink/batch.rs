@@ -51,6 +51,8 @@ pub struct BatchBuilder {
     builders: Vec<AnyBuilder>,
     rows: usize,
     next: usize,
+    /// `--pii hash|drop`: the table's personal columns and what to write instead.
+    pii: Option<crate::pii::PiiColumns>,
 }
 
 impl BatchBuilder {
@@ -65,7 +67,14 @@ impl BatchBuilder {
             builders,
             rows: 0,
             next: 0,
+            pii: None,
         }
+    }
+
+    /// Applies `policy` to the table's personal columns ([`crate::pii`]).
+    pub fn with_pii(mut self, policy: &crate::pii::PiiPolicy) -> Self {
+        self.pii = crate::pii::PiiColumns::new(self.table, policy);
+        self
     }
 
     pub fn table(&self) -> Table {
@@ -113,9 +122,14 @@ const MISMATCH: &str = "emitter called a different column type than the schema d
 impl Emit for BatchBuilder {
     #[inline]
     fn str(&mut self, _: &'static str, _: &'static str, v: Option<&str>) {
-        match self.take() {
-            AnyBuilder::Utf8(b) => b.append_option(v),
-            _ => unreachable!("{MISMATCH}"),
+        let col = self.next;
+        self.next += 1;
+        let AnyBuilder::Utf8(b) = &mut self.builders[col] else {
+            unreachable!("{MISMATCH}")
+        };
+        match &mut self.pii {
+            Some(p) if p.applies(col) => b.append_option(p.apply(v)),
+            _ => b.append_option(v),
         }
     }
     #[inline]

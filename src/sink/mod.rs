@@ -60,6 +60,8 @@ pub struct SinkConfig {
     pub max_open_dates: usize,
     /// Writer properties per table (indexed by [`Table::index`]).
     pub props: Vec<WriterProperties>,
+    /// What personal columns get (`--pii`).
+    pub pii: crate::pii::PiiPolicy,
     next_part: AtomicU32,
 }
 
@@ -75,8 +77,15 @@ impl SinkConfig {
             row_group_bytes: 16 << 20,
             max_open_dates: 3,
             props,
+            pii: Default::default(),
             next_part: AtomicU32::new(0),
         }
+    }
+
+    /// Hashes or drops personal columns as rows are appended.
+    pub fn with_pii(mut self, pii: crate::pii::PiiPolicy) -> Self {
+        self.pii = pii;
+        self
     }
 
     fn part_path(&self, table: Table, date: Option<NaiveDate>, id: u32) -> PathBuf {
@@ -247,7 +256,8 @@ impl<'c> PartitionedWriter<'c> {
                         id,
                         path,
                         writer,
-                        batch: BatchBuilder::new(table, self.cfg.batch_rows),
+                        batch: BatchBuilder::new(table, self.cfg.batch_rows)
+                            .with_pii(&self.cfg.pii),
                         rows: 0,
                     })
                 }

@@ -111,5 +111,6 @@ fn schema_command_prints_every_table() {
             t.name()
         );
     }
-    assert!(text.contains("| `average_jitter_ms` | double | ms | mediaStream.averageJitter |"));
+    assert!(text.contains("| `average_jitter_ms` | double | ms |  | mediaStream.averageJitter |"));
+    assert!(text.contains("| `identity_user_principal_name` | string |  | upn | "));
 }

@@ -48,6 +48,7 @@ pub fn run_with(inputs: &[PathBuf], threads: usize) -> Run {
         buildings: None,
         quality_profile: Default::default(),
         compression: Default::default(),
+        pii: Default::default(),
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     let r = &manifest.records;

@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod doc_examples;
 mod fixtures;
+mod pii;
 mod props;
 mod quality;
 #[cfg(feature = "report")]

@@ -17,6 +17,7 @@ fn run_quality(buildings: Option<PathBuf>, profile: Profile) -> Run {
         buildings,
         quality_profile: profile,
         compression: Default::default(),
+        pii: Default::default(),
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     Run { dir, manifest }
@@ -287,6 +288,7 @@ fn merged_session_pages_use_the_run_profile() {
         buildings: None,
         quality_profile: Profile::CqdLegacy5Metric,
         compression: Default::default(),
+        pii: Default::default(),
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     assert!(manifest.child_pages["sessions"].items_added > 0);
