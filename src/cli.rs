@@ -120,6 +120,12 @@ pub struct FlattenArgs {
     /// unlike an argument is not visible in the process list). Use the same salt on every run.
     #[arg(long, value_name = "SALT")]
     pub pii_salt: Option<String>,
+
+    /// Rebuild the dataset from all inputs instead of reading only new and changed files (the
+    /// incremental state is ignored and written anew). Needed after changing --quality-profile,
+    /// --buildings or --pii, and when the state is reported damaged.
+    #[arg(long)]
+    pub full: bool,
 }
 
 impl FlattenArgs {
@@ -151,6 +157,7 @@ impl FlattenArgs {
                     .or_else(|| std::env::var(crate::pii::SALT_ENV).ok())
                     .as_deref(),
             )?,
+            full: self.full,
         };
         Ok((cfg, self.quiet))
     }

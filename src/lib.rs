@@ -6,14 +6,19 @@
 //! input. [`cli`] resolves the command line once into the configs the stages take.
 
 pub mod cli;
+pub mod crashpoint;
 pub mod decode;
 pub mod discover;
 pub mod exit;
 pub mod flatten;
+pub mod fuzz;
 pub mod gen;
+pub mod incremental;
+pub mod lock;
 pub mod manifest;
 pub mod pii;
 pub mod quality;
 pub mod run;
 pub mod schema;
 pub mod sink;
+pub mod state;

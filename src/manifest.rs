@@ -58,6 +58,56 @@ pub struct PageCounts {
     /// Items whose id the call already had (inline or from an earlier page): not added twice.
     pub items_duplicate: u64,
     pub items_rejected: u64,
+    /// Pages of earlier runs read again in this one: pages still waiting for their call, and
+    /// pages merged into a call that a newer version replaced (merged into the new version).
+    /// `read + retried = merged + rejected`.
+    pub retried: u64,
+}
+
+/// How a run related to the dataset it found (see README, Nightly runs).
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct IncrementalInfo {
+    /// `incremental` (only new and changed files were read) or `full`.
+    pub mode: &'static str,
+    /// Why the run was full: `--full`, `no earlier dataset`, or an earlier dataset without state.
+    pub full_reason: Option<&'static str>,
+    /// Format version of the state in `_state/`.
+    pub state_version: u32,
+    /// The snapshot this run published, and the one it started from.
+    pub generation: u64,
+    pub previous_generation: Option<u64>,
+    /// No file was new or changed: nothing was parsed, the rows are those of the previous
+    /// snapshot.
+    pub nothing_new: bool,
+    pub files_new: u64,
+    pub files_changed: u64,
+    /// Same path, size and modification time: not read.
+    pub files_unchanged: u64,
+    /// Other modification time or size but the same content, or the content of another file
+    /// processed before (a copy or a move): not parsed.
+    pub files_same_content: u64,
+    /// In the state but not found any more: their rows stay.
+    pub files_gone: u64,
+    /// Changed while they were read: read again by the next run.
+    pub files_unstable: u64,
+    /// Calls in the dataset after the run.
+    pub calls: u64,
+    /// Calls new to the dataset.
+    pub calls_added: u64,
+    /// Calls of the dataset replaced by a newer version (their rows rewritten, never doubled).
+    pub calls_replaced: u64,
+    /// Records of this run not newer than the version already in the dataset (also counted in
+    /// `records.superseded`).
+    pub records_older_than_dataset: u64,
+    /// Part files of the previous snapshot kept as they were (hard links), rewritten without
+    /// replaced calls, and written by this run.
+    pub parts_kept: u64,
+    pub parts_rewritten: u64,
+    pub parts_new: u64,
+    /// Lines of `_errors.ndjson` from this run's input, and kept from earlier runs (files not
+    /// read again, pages still waiting for their call).
+    pub errors_new: u64,
+    pub errors_kept: u64,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -99,18 +149,50 @@ pub struct Manifest {
     pub tables: BTreeMap<&'static str, TableCounts>,
     pub errors: u64,
     pub errors_file: &'static str,
+    /// Incremental statistics and the snapshot published.
+    pub incremental: IncrementalInfo,
+    /// Things the user should know (a lock taken over, leftovers removed, …).
+    pub notes: Vec<String>,
 }
 
 impl Manifest {
-    /// True when any input was rejected (exit code 1).
+    /// True when this run rejected input (exit code 1). Rejections kept from earlier runs
+    /// (files not read again) are still listed in `_errors.ndjson` but do not count.
     pub fn has_rejections(&self) -> bool {
-        self.errors > 0
+        self.incremental.errors_new > 0
     }
 
     /// The summary printed to stderr at the end of a run.
     pub fn summary(&self) -> String {
         let r = &self.records;
-        let mut s = format!(
+        let inc = &self.incremental;
+        let mut s = String::new();
+        for n in &self.notes {
+            s += &format!("callrec: note: {n}\n");
+        }
+        if inc.nothing_new {
+            s += &format!(
+                "callrec: nothing new: {} files unchanged since the last run, none parsed; \
+                 snapshot {} has the same rows\n",
+                inc.files_unchanged + inc.files_same_content,
+                inc.generation
+            );
+        } else if inc.mode == "incremental" {
+            s += &format!(
+                "callrec: incremental: {} new, {} changed, {} unchanged, {} gone files; \
+                 calls {} added, {} replaced by newer versions, {} records older than the dataset\n",
+                inc.files_new,
+                inc.files_changed,
+                inc.files_unchanged + inc.files_same_content,
+                inc.files_gone,
+                inc.calls_added,
+                inc.calls_replaced,
+                inc.records_older_than_dataset
+            );
+        } else if let Some(why) = inc.full_reason {
+            s += &format!("callrec: full build ({why})\n");
+        }
+        s += &format!(
             "callrec: {} files read ({} rejected, {} skipped as not JSON), {:.1} MB in {:.2} s\n\
              records: {} read = {} written + {} superseded + {} rejected",
             self.files.read,
@@ -130,22 +212,34 @@ impl Manifest {
             );
         }
         for (name, p) in &self.child_pages {
-            if p.read > 0 {
+            if p.read + p.retried > 0 {
                 s += &format!(
                     "\n{name} pages: {} read, {} merged ({} added, {} already present), {} rejected",
                     p.read, p.merged, p.items_added, p.items_duplicate, p.rejected
                 );
+                if p.retried > 0 {
+                    s += &format!(" ({} from earlier runs)", p.retried);
+                }
             }
         }
         s += "\nrows:";
         for (name, t) in &self.tables {
             s += &format!(" {name} {}", t.rows);
         }
-        s += &format!("\nwritten to {}", self.output);
-        if self.errors > 0 {
+        s += &format!(
+            "\nwritten to {} (snapshot {}, {} calls)",
+            self.output, inc.generation, inc.calls
+        );
+        if inc.errors_new > 0 {
             s += &format!(
                 "\n{} inputs rejected: see {}/{}",
-                self.errors, self.output, self.errors_file
+                inc.errors_new, self.output, self.errors_file
+            );
+        }
+        if inc.errors_kept > 0 {
+            s += &format!(
+                "\n{} rejections of earlier runs still listed in {}/{}",
+                inc.errors_kept, self.output, self.errors_file
             );
         }
         s

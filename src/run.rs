@@ -10,23 +10,35 @@
 //! Phase 4 rewrites only the part files that hold superseded rows (none for a duplicate-free
 //! archive, so deduplication costs one hash-map insert per record). Then the manifest and error
 //! report are written and the staging folder is published.
+//!
+//! Incremental runs (see [`crate::incremental`], [`crate::state`], [`publish`]): the run holds the
+//! output folder's lock, starts from the state of the current snapshot, and reads only new and
+//! changed files. After phase 2 its winners are compared with the calls already in the dataset
+//! by the same rule ([`wins`]); a record not newer than the dataset's version is superseded, a
+//! newer one replaces it. Phase 3 also merges pages into calls of the dataset, retries pages that
+//! still wait for their call, and merges again the pages of replaced calls. Phase 4 then builds
+//! the new snapshot: the previous snapshot's part files are hard-linked, except those holding
+//! replaced calls, which are rewritten without them under new names.
 
+use crate::crashpoint::crash_point;
 use crate::decode::model::{CallRecord, Participant, Session};
 use crate::decode::scalar::Str;
 use crate::decode::{self, DocLoc, FileError, Item, Limits, PageKind, Position};
 use crate::discover::{self, InputFile};
 use crate::flatten::{self, rows::CallCtx};
+use crate::incremental::{self, FileOutcome, FileStatus};
+use crate::lock::Lock;
 use crate::manifest::*;
 use crate::schema::Table;
-use crate::sink::publish::{self, Staging};
+use crate::sink::publish::{self, Rewrite, Staging};
 use crate::sink::{PartFile, PartitionedWriter, RecordSpans, RowSpan, SinkConfig};
+use crate::state::{self, CallState, CallsSource, FilesBody, PageRef, PartState, StoredError};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::hash_map::{DefaultHasher, Entry as MapEntry};
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::hash_map::Entry as MapEntry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -49,6 +61,8 @@ pub struct FlattenConfig {
     pub compression: crate::sink::Codec,
     /// What columns that identify a person get (`--pii`, `--pii-salt`).
     pub pii: crate::pii::PiiPolicy,
+    /// Rebuild the dataset from all inputs, ignoring the incremental state (`--full`).
+    pub full: bool,
 }
 
 impl FlattenConfig {
@@ -67,6 +81,7 @@ impl FlattenConfig {
             quality_profile: Default::default(),
             compression: Default::default(),
             pii: Default::default(),
+            full: false,
         }
     }
 }
@@ -96,16 +111,93 @@ struct IndexEntry {
     summary: CallSummary,
     incomplete_sessions: bool,
     incomplete_participants: bool,
+    /// Pages exported apart from the call that were merged into it.
+    pages: Vec<PageRef>,
+}
+
+/// The winner rule: whether a record with `(version, lastModified, richness)` `a` at input
+/// position `a_order` replaces one with `b` at `b_order`. Higher version, then later
+/// lastModifiedDateTime, then more nested items, then the earlier input position wins. A call
+/// already in the dataset has position (0, 0): on a complete tie it stays.
+pub(crate) fn wins(
+    a: (i64, i64, u64),
+    a_order: (u32, u64),
+    b: (i64, i64, u64),
+    b_order: (u32, u64),
+) -> bool {
+    a.cmp(&b).then(b_order.cmp(&a_order)).is_gt()
 }
 
 impl IndexEntry {
+    fn key(&self) -> (i64, i64, u64) {
+        (self.version, self.last_modified, self.richness)
+    }
+
     /// Whether `self` replaces `other` as the version of the call to keep.
     fn beats(&self, other: &IndexEntry) -> bool {
-        (self.version, self.last_modified, self.richness)
-            .cmp(&(other.version, other.last_modified, other.richness))
-            .then(other.order.cmp(&self.order))
-            .is_gt()
+        wins(self.key(), self.order, other.key(), other.order)
     }
+
+    /// Whether `self` replaces the version `old` already in the dataset.
+    fn beats_dataset(&self, old: &CallState) -> bool {
+        wins(
+            self.key(),
+            self.order,
+            (old.version, old.last_modified, old.richness),
+            (0, 0),
+        )
+    }
+
+    fn into_state(self, id: Box<str>) -> CallState {
+        let s = self.summary;
+        CallState {
+            id,
+            version: self.version,
+            last_modified: self.last_modified,
+            richness: self.richness,
+            date: state::date_to_days(s.date),
+            call_type: s.call_type,
+            start: s.start,
+            end: s.end,
+            sessions: s.sessions,
+            session_ids: s.session_ids,
+            participants: s.participants,
+            participant_ids: s.participant_ids,
+            pages: self.pages,
+        }
+    }
+}
+
+/// Takes what merging a page needs out of a dataset call (put it back with [`put_summary`]).
+fn take_summary(c: &mut CallState) -> CallSummary {
+    CallSummary {
+        call_type: c.call_type.clone(),
+        start: c.start,
+        end: c.end,
+        date: state::days_to_date(c.date),
+        sessions: c.sessions,
+        session_ids: std::mem::take(&mut c.session_ids),
+        participants: c.participants,
+        participant_ids: std::mem::take(&mut c.participant_ids),
+    }
+}
+
+fn put_summary(c: &mut CallState, s: CallSummary) {
+    c.sessions = s.sessions;
+    c.session_ids = s.session_ids;
+    c.participants = s.participants;
+    c.participant_ids = s.participant_ids;
+}
+
+/// Where a page to merge comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Read by this run.
+    Run,
+    /// Waiting for its call since an earlier run.
+    Retry,
+    /// Merged into a call that a newer version of this run replaces.
+    Remerge,
 }
 
 struct PendingPage {
@@ -114,12 +206,36 @@ struct PendingPage {
     position: Position,
     kind: PageKind,
     call_id: String,
+    origin: Origin,
+}
+
+impl PendingPage {
+    fn to_ref(&self, file: &InputFile, key: &[u8]) -> PageRef {
+        PageRef {
+            file_key: key.to_vec(),
+            path: file.path.display().to_string(),
+            doc_line: match self.loc {
+                DocLoc::Whole => None,
+                DocLoc::Line(n) => Some(n),
+            },
+            line: self.position.line,
+            column: self.position.column,
+            element: self.position.element,
+            kind: self.kind as u8,
+            call_id: self.call_id.clone(),
+        }
+    }
+}
+
+fn page_kind_name(kind: PageKind) -> &'static str {
+    match kind {
+        PageKind::Sessions => "sessions_page",
+        PageKind::Participants => "participants_v2_page",
+    }
 }
 
 fn id_hash(s: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    s.hash(&mut h);
-    h.finish()
+    state::id_hash(s)
 }
 
 #[derive(Default)]
@@ -128,6 +244,9 @@ struct Counts {
     records: RecordCounts,
     pages: [PageCounts; 2],
 }
+
+/// A finished worker and its part files.
+type WorkerResult<'c> = Result<(Worker<'c>, Vec<PartFile>)>;
 
 /// One worker's state (phase 1).
 struct Worker<'c> {
@@ -140,6 +259,8 @@ struct Worker<'c> {
     quality: &'c crate::quality::Context,
     /// Read buffer reused across this worker's files.
     read_buf: Vec<u8>,
+    /// What became of each file this worker looked at.
+    outcomes: Vec<FileOutcome>,
 }
 
 fn error_entry(
@@ -166,7 +287,9 @@ fn error_entry(
 }
 
 impl<'c> Worker<'c> {
-    fn process_file(&mut self, file: &InputFile, limits: &Limits) -> Result<()> {
+    /// Reads one file. Returns false when it could not be read (an I/O error): the next
+    /// incremental run tries it again.
+    fn process_file(&mut self, file: &InputFile, limits: &Limits) -> Result<bool> {
         let path = file.path.display().to_string();
         let mut item_no = 0u64;
         let mut fatal: Option<anyhow::Error> = None;
@@ -193,6 +316,7 @@ impl<'c> Worker<'c> {
         if let Some(e) = fatal {
             return Err(e);
         }
+        let readable = !matches!(res, Err(FileError::Io(_)));
         match res {
             Ok(()) => {
                 self.counts.files.read += 1;
@@ -215,7 +339,7 @@ impl<'c> Worker<'c> {
                     .push(error_entry(file, None, "file", None, reason));
             }
         }
-        Ok(())
+        Ok(readable)
     }
 
     fn handle(
@@ -242,6 +366,7 @@ impl<'c> Worker<'c> {
                     position: pos,
                     kind,
                     call_id,
+                    origin: Origin::Run,
                 });
             }
             Item::Record(rec) => {
@@ -294,6 +419,7 @@ impl<'c> Worker<'c> {
                     summary,
                     incomplete_sessions: rec.sessions_next_link.is_some(),
                     incomplete_participants: rec.participants_v2_next_link.is_some(),
+                    pages: Vec::new(),
                 };
                 if let Some(old) = self.index.insert(id.into(), entry) {
                     self.counts.records.superseded += 1;
@@ -348,15 +474,28 @@ fn summarize(rec: &CallRecord) -> CallSummary {
 pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
-    // A bad building file is a usage error: reported before anything is written.
+    // Usage errors are reported before anything is written: a bad building file, no input.
     let quality = crate::quality::Context::load(cfg.quality_profile, cfg.buildings.as_deref())?;
-    let staging = Staging::create(&cfg.out)?;
+    incremental::check_inputs(&cfg.inputs)?;
+    let settings = incremental::settings(cfg)?;
+    publish::prepare_output(&cfg.out)?;
+    let lock = Lock::acquire(&cfg.out)?;
+    let mut notes: Vec<String> = lock.note().into_iter().collect();
+    let existing = publish::recover(&cfg.out, &mut notes)?;
+    crash_point("locked");
+    let (prev, full_reason) = incremental::previous(&existing, cfg.full, &cfg.out, &settings)?;
+    let generation = existing.generation().unwrap_or(0) + 1;
+    let staging = Staging::create(&cfg.out, generation, existing.generation())?;
+    crash_point("staging");
     let found = discover::discover(&cfg.inputs, Some(&cfg.out));
     let files = &found.files;
-    let sink = SinkConfig::new(staging.dir.clone(), cfg.compression).with_pii(cfg.pii.clone());
+    let plan = incremental::Plan::new(files, prev.as_ref());
+    let sink = SinkConfig::new(staging.dir.clone(), cfg.compression)
+        .with_pii(cfg.pii.clone())
+        .with_first_part(prev.as_ref().map_or(0, |p| p.header.next_part_id));
 
-    let progress = if cfg.progress {
-        let pb = indicatif::ProgressBar::new(files.len() as u64);
+    let progress = if cfg.progress && !plan.todo.is_empty() {
+        let pb = indicatif::ProgressBar::new(plan.todo.len() as u64);
         pb.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} files {msg}",
@@ -368,14 +507,14 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         None
     };
 
-    // Phase 1: parallel decode + flatten.
+    // Phase 1: parallel decode + flatten of the new and changed files.
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
         .context("cannot start worker threads")?;
-    let results: Mutex<Vec<Result<(Worker, Vec<PartFile>)>>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<WorkerResult>> = Mutex::new(Vec::new());
     pool.scope(|s| {
         for _ in 0..cfg.threads {
             s.spawn(|_| {
@@ -388,16 +527,29 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
                     counts: Counts::default(),
                     quality: &quality,
                     read_buf: Vec::new(),
+                    outcomes: Vec::new(),
                 };
                 let mut failed = None;
                 while !abort.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(file) = files.get(i) else { break };
-                    if let Err(e) = w.process_file(file, &cfg.limits) {
-                        abort.store(true, Ordering::Relaxed);
-                        failed = Some(e);
-                        break;
+                    let Some(&fi) = plan.todo.get(i) else { break };
+                    let file = &files[fi as usize];
+                    let outcome = plan.check(file);
+                    if outcome.status.is_read() {
+                        match w.process_file(file, &cfg.limits) {
+                            Ok(readable) => w
+                                .outcomes
+                                .push(incremental::after_read(file, outcome, readable)),
+                            Err(e) => {
+                                abort.store(true, Ordering::Relaxed);
+                                failed = Some(e);
+                                break;
+                            }
+                        }
+                    } else {
+                        w.outcomes.push(outcome);
                     }
+                    crash_point("file");
                     if let Some(pb) = &progress {
                         pb.inc(1);
                     }
@@ -421,6 +573,7 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
     let mut tombstones: Vec<RowSpan> = Vec::new();
     let mut pages: Vec<PendingPage> = Vec::new();
     let mut errors: Vec<ErrorEntry> = Vec::new();
+    let mut outcomes: Vec<FileOutcome> = Vec::new();
     let mut counts = Counts::default();
     for res in results.into_inner().expect("no worker panicked") {
         let (w, p) = res?;
@@ -428,6 +581,7 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         tombstones.extend(w.tombstones);
         pages.extend(w.pages);
         errors.extend(w.errors);
+        outcomes.extend(w.outcomes);
         add_counts(&mut counts, &w.counts);
         for (id, e) in w.index {
             match index.entry(id) {
@@ -446,23 +600,169 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
             }
         }
     }
+    let read: HashSet<u32> = outcomes
+        .iter()
+        .filter(|o| o.status.is_read())
+        .map(|o| o.index)
+        .collect();
+    let by_key: HashMap<&[u8], u32> = plan
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.as_slice(), i as u32))
+        .collect();
 
-    // Phase 3: sessions / participants_v2 pages exported apart from their call.
-    pages.sort_by(|a, b| (a.file, a.loc, a.position).cmp(&(b.file, b.loc, b.position)));
+    // Phase 2b: the calls already in the dataset. A record of this run replaces the dataset's
+    // version only when it wins; otherwise it is superseded and its rows removed.
+    let mut inc = IncrementalInfo {
+        mode: if prev.is_some() {
+            "incremental"
+        } else {
+            "full"
+        },
+        full_reason,
+        state_version: state::STATE_VERSION,
+        generation,
+        previous_generation: existing.generation(),
+        ..Default::default()
+    };
+    let retry_possible = prev.as_ref().is_some_and(|p| {
+        p.files
+            .pending_pages
+            .iter()
+            .any(|r| by_key.contains_key(r.file_key.as_slice()))
+    });
+    let mut ds: HashMap<Box<str>, CallState> = HashMap::new();
+    let ds_loaded = match &prev {
+        Some(p) if !read.is_empty() || retry_possible => {
+            ds = p
+                .load_calls()?
+                .into_iter()
+                .map(|c| (c.id.clone(), c))
+                .collect();
+            true
+        }
+        _ => false,
+    };
+    let mut replaced: Vec<CallState> = Vec::new();
+    if ds_loaded {
+        let mut older = Vec::new();
+        for (id, e) in &index {
+            if let Some(old) = ds.get(id) {
+                if e.beats_dataset(old) {
+                    replaced.extend(ds.remove(id));
+                } else {
+                    older.push(id.clone());
+                }
+            }
+        }
+        for id in older {
+            let e = index.remove(&id).expect("listed above");
+            tombstones.extend(e.spans.iter().flatten());
+            counts.records.superseded += 1;
+            inc.records_older_than_dataset += 1;
+        }
+    }
+    crash_point("merged");
+
+    // Phase 3: sessions / participants_v2 pages exported apart from their call: this run's, the
+    // pages of earlier runs still waiting for their call, and the pages of replaced calls.
+    let mut pending: Vec<(PageRef, Origin)> = Vec::new();
+    let mut errors_kept: Vec<ErrorEntry> = Vec::new();
+    if let Some(p) = &prev {
+        let earlier = p
+            .files
+            .pending_pages
+            .iter()
+            .map(|r| (r, Origin::Retry))
+            .chain(
+                replaced
+                    .iter()
+                    .flat_map(|c| c.pages.iter().map(|r| (r, Origin::Remerge))),
+            );
+        for (r, origin) in earlier {
+            match by_key.get(r.file_key.as_slice()) {
+                Some(i) if read.contains(i) => {} // read again in phase 1
+                Some(&i) => pages.push(PendingPage {
+                    file: i,
+                    loc: r.loc(),
+                    position: r.position(),
+                    kind: r.kind(),
+                    call_id: r.call_id.clone(),
+                    origin,
+                }),
+                None if origin == Origin::Retry => pending.push((r.clone(), origin)),
+                None => errors.push(ErrorEntry {
+                    path: r.path.clone(),
+                    position: r.position().to_string(),
+                    line: Some(r.line),
+                    column: r.column,
+                    element: r.element,
+                    kind: page_kind_name(r.kind()),
+                    call_id: Some(r.call_id.clone()),
+                    reason: format!(
+                        "{} page merged into an earlier version of call {} is no longer in the \
+                         input; the newer version of the call is written without its items",
+                        r.kind().name(),
+                        r.call_id
+                    ),
+                    sort_key: (u32::MAX - 1, r.line, r.element.unwrap_or(0)),
+                }),
+            }
+        }
+    }
+    pages.sort_by_key(|p| (p.file, p.loc, p.position));
+    pages.dedup_by(|a, b| (a.file, a.loc, a.position) == (b.file, b.loc, b.position));
+    let mut read_again: HashSet<(u32, u64)> = HashSet::new();
     let mut merge_writer = PartitionedWriter::new(&sink);
     for page in &pages {
-        merge_page(
-            page,
-            &files[page.file as usize],
-            cfg,
-            &mut index,
-            &mut merge_writer,
-            &mut counts,
-            &mut errors,
-            &quality,
-        )?;
+        let file = &files[page.file as usize];
+        let key = &plan.keys[page.file as usize];
+        let pc = page.kind as usize;
+        let errs = if page.origin == Origin::Run {
+            &mut errors
+        } else {
+            counts.pages[pc].retried += 1;
+            read_again.insert((page.file, page.position.line));
+            &mut errors_kept
+        };
+        if let Some(entry) = index.get_mut(page.call_id.as_str()) {
+            let merged = merge_page(
+                page,
+                file,
+                cfg,
+                &mut entry.summary,
+                &mut merge_writer,
+                &mut counts,
+                errs,
+                &quality,
+            )?;
+            if merged {
+                entry.pages.push(page.to_ref(file, key));
+            }
+        } else if let Some(c) = ds.get_mut(page.call_id.as_str()) {
+            let mut s = take_summary(c);
+            let merged = merge_page(
+                page,
+                file,
+                cfg,
+                &mut s,
+                &mut merge_writer,
+                &mut counts,
+                errs,
+                &quality,
+            );
+            put_summary(c, s);
+            if merged? {
+                c.pages.push(page.to_ref(file, key));
+            }
+        } else {
+            counts.pages[pc].rejected += 1;
+            pending.push((page.to_ref(file, key), page.origin));
+        }
     }
     parts.extend(merge_writer.finish()?);
+    crash_point("pages");
 
     // Phase 4: drop superseded rows from the part files that hold them.
     let mut by_part: BTreeMap<u32, Vec<RowSpan>> = BTreeMap::new();
@@ -482,6 +782,63 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         }
     }
     parts.retain(|p| p.rows > 0);
+    inc.parts_new = parts.len() as u64;
+
+    // The previous snapshot's part files: linked, or rewritten without the replaced calls.
+    if let Some(p) = &prev {
+        let mut by_date: HashMap<Option<i32>, HashSet<&str>> = HashMap::new();
+        for c in &replaced {
+            by_date.entry(c.date).or_default().insert(&c.id);
+        }
+        for ps in &p.files.parts {
+            let Some(table) = state::table_from_index(ps.table) else {
+                continue;
+            };
+            if ps.rows == 0 {
+                continue; // a placeholder of an empty table; written again below if needed
+            }
+            let src = p.dir.join(&ps.rel);
+            let date = state::days_to_date(ps.date);
+            if let Some(ids) = by_date.get(&ps.date) {
+                let (id, dst) = sink.new_part_path(table, date);
+                let props = &sink.props[table.index()];
+                let done = publish::rewrite_without_calls(&src, &dst, table, ids, props)
+                    .with_context(|| {
+                        format!("cannot rewrite {} without replaced calls", src.display())
+                    })?;
+                crash_point("rewrite");
+                match done {
+                    Rewrite::Untouched => {}
+                    Rewrite::Emptied => {
+                        inc.parts_rewritten += 1;
+                        continue;
+                    }
+                    Rewrite::Written(rows) => {
+                        inc.parts_rewritten += 1;
+                        parts.push(PartFile {
+                            id,
+                            table,
+                            date,
+                            path: dst,
+                            rows,
+                        });
+                        continue;
+                    }
+                }
+            }
+            let dst = staging.dir.join(&ps.rel);
+            publish::link_or_copy(&src, &dst)?;
+            inc.parts_kept += 1;
+            parts.push(PartFile {
+                id: part_number(&ps.rel),
+                table,
+                date,
+                path: dst,
+                rows: ps.rows,
+            });
+        }
+    }
+    crash_point("linked");
     for t in Table::ALL {
         if !parts.iter().any(|p| p.table == t) {
             parts.push(crate::sink::write_empty_part(&sink, t)?);
@@ -493,7 +850,9 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         index.values().filter(|e| e.incomplete_sessions).count() as u64;
     counts.records.incomplete_participants_v2 =
         index.values().filter(|e| e.incomplete_participants).count() as u64;
-    drop(index);
+    inc.calls_replaced = replaced.len() as u64;
+    inc.calls_added = index.len() as u64 - inc.calls_replaced;
+    drop(replaced);
 
     // Discovery problems are rejected inputs too.
     for (path, reason) in &found.errors {
@@ -512,7 +871,74 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
             sort_key: (u32::MAX, 0, 0),
         });
     }
+
+    // The state of the new snapshot.
+    let nfiles = files.len() as u32;
+    let mut body = FilesBody::default();
+    let mut seen: HashSet<&[u8]> = HashSet::new();
+    for o in plan.unchanged.iter().chain(&outcomes) {
+        match o.status {
+            FileStatus::New => inc.files_new += 1,
+            FileStatus::Changed => inc.files_changed += 1,
+            FileStatus::Unchanged => inc.files_unchanged += 1,
+            FileStatus::Touched | FileStatus::SameContent => inc.files_same_content += 1,
+        }
+        if o.unstable {
+            inc.files_unstable += 1;
+            notes.push(format!(
+                "{} changed while it was read; the next run reads it again",
+                files[o.index as usize].path.display()
+            ));
+        }
+        body.files.extend(o.state.clone());
+        seen.insert(&plan.keys[o.index as usize]);
+    }
+    // This run's rejections of files (not discovery problems, not pages waiting for their
+    // call: those are found again on every run) are remembered until the file is read again.
+    for e in errors.iter().chain(&errors_kept) {
+        if e.sort_key.0 < nfiles {
+            body.errors.push(StoredError::new(
+                plan.keys[e.sort_key.0 as usize].clone(),
+                e,
+            ));
+        }
+    }
+    if let Some(p) = &prev {
+        for f in &p.files.files {
+            if !by_key.contains_key(f.key.as_slice()) {
+                inc.files_gone += 1;
+                body.files.push(f.clone());
+            }
+        }
+        // Rejections of files not read again stay listed.
+        for e in &p.files.errors {
+            let i = by_key.get(e.file_key.as_slice()).copied();
+            let again = i.is_some_and(|i| {
+                read.contains(&i)
+                    || (e.kind.ends_with("_page") && read_again.contains(&(i, e.line.unwrap_or(0))))
+            });
+            if !again {
+                errors_kept.push(e.entry(i.unwrap_or(u32::MAX - 1)));
+                body.errors.push(e.clone());
+            }
+        }
+    }
+    // Pages still waiting for their call: listed as rejected on every run until it arrives.
+    for (r, origin) in &pending {
+        let i = by_key.get(r.file_key.as_slice()).copied();
+        let e = orphan_error(r, i.unwrap_or(u32::MAX - 1));
+        if *origin == Origin::Run {
+            errors.push(e);
+        } else {
+            errors_kept.push(e);
+        }
+    }
+    body.pending_pages = pending.into_iter().map(|(r, _)| r).collect();
+    inc.errors_new = errors.len() as u64;
+    inc.errors_kept = errors_kept.len() as u64;
+    errors.append(&mut errors_kept);
     errors.sort_by(|a, b| (a.sort_key, &a.path, &a.reason).cmp(&(b.sort_key, &b.path, &b.reason)));
+    inc.nothing_new = prev.is_some() && read.is_empty();
 
     let mut tables = BTreeMap::new();
     for t in Table::ALL {
@@ -525,6 +951,33 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
             },
         );
     }
+    for p in &parts {
+        body.parts.push(PartState {
+            table: p.table.index() as u8,
+            date: state::date_to_days(p.date),
+            rel: rel_path(&staging.dir, &p.path)?,
+            rows: p.rows,
+        });
+    }
+    let calls: Vec<CallState>;
+    let calls_source = match &prev {
+        Some(p) if !ds_loaded => {
+            inc.calls = p.header.calls;
+            CallsSource::Unchanged {
+                path: p.calls_path(),
+                info: p.header.calls_bin.clone(),
+                count: p.header.calls,
+            }
+        }
+        _ => {
+            calls = ds
+                .into_values()
+                .chain(index.into_iter().map(|(id, e)| e.into_state(id)))
+                .collect();
+            inc.calls = calls.len() as u64;
+            CallsSource::New(&calls)
+        }
+    };
     counts.files.discovered = files.len() as u64 + found.skipped.len() as u64;
     counts.files.skipped_not_json = found.skipped.len() as u64;
     counts.files.skipped_paths = found
@@ -532,6 +985,24 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    state::save(
+        &staging.dir,
+        state::NewState {
+            generation,
+            settings,
+            next_part_id: sink.next_part_id(),
+            files: &body,
+            calls: calls_source,
+        },
+    )?;
+    crash_point("state");
+
+    let mut ef = std::io::BufWriter::new(fs_err::File::create(staging.dir.join(publish::ERRORS))?);
+    for e in &errors {
+        serde_json::to_writer(&mut ef, e)?;
+        ef.write_all(b"\n")?;
+    }
+    ef.into_inner().map_err(|e| e.into_error())?.sync_all()?;
 
     let manifest = Manifest {
         tool: "callrec",
@@ -559,20 +1030,60 @@ pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
         tables,
         errors: errors.len() as u64,
         errors_file: publish::ERRORS,
+        incremental: inc,
+        notes,
     };
-
-    let mut ef = std::io::BufWriter::new(fs_err::File::create(staging.dir.join(publish::ERRORS))?);
-    for e in &errors {
-        serde_json::to_writer(&mut ef, e)?;
-        ef.write_all(b"\n")?;
-    }
-    ef.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    fs_err::write(
-        staging.dir.join(publish::MANIFEST),
-        serde_json::to_string_pretty(&manifest)? + "\n",
-    )?;
-    staging.publish()?;
+    // `_SUCCESS`, then the manifest: the last files of a snapshot.
+    fs_err::File::create(staging.dir.join(publish::SUCCESS))?.sync_all()?;
+    let mut mf = fs_err::File::create(staging.dir.join(publish::MANIFEST))?;
+    mf.write_all((serde_json::to_string_pretty(&manifest)? + "\n").as_bytes())?;
+    mf.sync_all()?;
+    crash_point("manifest");
+    staging.commit()?;
+    drop(lock);
     Ok(manifest)
+}
+
+/// The rejection of a page whose call is neither in this run nor in the dataset.
+fn orphan_error(r: &PageRef, file_index: u32) -> ErrorEntry {
+    ErrorEntry {
+        path: r.path.clone(),
+        position: r.position().to_string(),
+        line: (r.line > 0).then_some(r.line),
+        column: r.column,
+        element: r.element,
+        kind: page_kind_name(r.kind()),
+        call_id: Some(r.call_id.clone()),
+        reason: format!(
+            "{} page of call {} but that call is not in this run's input nor in the dataset; \
+             it is kept and merged when a later run reads the call record",
+            r.kind().name(),
+            r.call_id
+        ),
+        sort_key: (file_index, r.line, r.element.unwrap_or(0)),
+    }
+}
+
+/// `part-000123.parquet` → 123 (part numbers of earlier snapshots; never one of this run's).
+fn part_number(rel: &str) -> u32 {
+    rel.rsplit('/')
+        .next()
+        .and_then(|n| n.strip_prefix("part-"))
+        .and_then(|n| n.strip_suffix(".parquet"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+/// `path` relative to `base`, with `/` separators.
+fn rel_path(base: &std::path::Path, path: &std::path::Path) -> Result<String> {
+    let rel = path
+        .strip_prefix(base)
+        .with_context(|| format!("{} is outside {}", path.display(), base.display()))?;
+    Ok(rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/"))
 }
 
 fn add_counts(into: &mut Counts, c: &Counts) {
@@ -589,38 +1100,21 @@ fn add_counts(into: &mut Counts, c: &Counts) {
     }
 }
 
+/// Merges the items of `page` into the call summarized by `summary` (a winner of this run or a
+/// call of the dataset). Returns whether the page was merged.
 #[allow(clippy::too_many_arguments)]
 fn merge_page(
     page: &PendingPage,
     file: &InputFile,
     cfg: &FlattenConfig,
-    index: &mut HashMap<Box<str>, IndexEntry>,
+    summary: &mut CallSummary,
     writer: &mut PartitionedWriter,
     counts: &mut Counts,
     errors: &mut Vec<ErrorEntry>,
     quality: &crate::quality::Context,
-) -> Result<()> {
-    let kind_name = match page.kind {
-        PageKind::Sessions => "sessions_page",
-        PageKind::Participants => "participants_v2_page",
-    };
+) -> Result<bool> {
+    let kind_name = page_kind_name(page.kind);
     let pc = page.kind as usize;
-    let Some(entry) = index.get_mut(page.call_id.as_str()) else {
-        counts.pages[pc].rejected += 1;
-        let reason = format!(
-            "{} page of call {} but that call is not in this run's input; run it together with the call record",
-            page.kind.name(),
-            page.call_id
-        );
-        errors.push(error_entry(
-            file,
-            Some(page.position),
-            kind_name,
-            Some(page.call_id.clone()),
-            reason,
-        ));
-        return Ok(());
-    };
     let mut found = false;
     let mut fatal = None;
     let res = decode::read_document_at(file, &cfg.limits, page.loc, |doc| {
@@ -629,7 +1123,8 @@ fn merge_page(
                 return;
             };
             found = true;
-            if let Err(e) = merge_items(page, file, items, entry, writer, counts, errors, quality) {
+            if let Err(e) = merge_items(page, file, items, summary, writer, counts, errors, quality)
+            {
                 fatal = Some(e);
             }
         });
@@ -651,10 +1146,11 @@ fn merge_page(
             Some(page.call_id.clone()),
             reason,
         ));
+        Ok(false)
     } else {
         counts.pages[pc].merged += 1;
+        Ok(true)
     }
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -662,19 +1158,15 @@ fn merge_items(
     page: &PendingPage,
     file: &InputFile,
     items: Vec<&RawValue>,
-    entry: &mut IndexEntry,
+    s: &mut CallSummary,
     writer: &mut PartitionedWriter,
     counts: &mut Counts,
     errors: &mut Vec<ErrorEntry>,
     quality: &crate::quality::Context,
 ) -> Result<()> {
     let pc = page.kind as usize;
-    let kind_name = match page.kind {
-        PageKind::Sessions => "sessions_page",
-        PageKind::Participants => "participants_v2_page",
-    };
+    let kind_name = page_kind_name(page.kind);
     let raws = items;
-    let s = &mut entry.summary;
     let rec = CallRecord {
         id: Some(Str(Cow::Owned(page.call_id.clone()))),
         call_type: s.call_type.as_ref().map(|t| Str(Cow::Owned(t.to_string()))),

@@ -88,6 +88,24 @@ impl SinkConfig {
         self
     }
 
+    /// Numbers part files from `first` on: an incremental run continues after the previous
+    /// snapshot's numbers, so a part file name is never reused with other content.
+    pub fn with_first_part(self, first: u32) -> Self {
+        self.next_part.store(first, Ordering::Relaxed);
+        self
+    }
+
+    /// The first part number not used yet.
+    pub fn next_part_id(&self) -> u32 {
+        self.next_part.load(Ordering::Relaxed)
+    }
+
+    /// A new part file path in `table`'s `date` partition (for files written outside a writer).
+    pub fn new_part_path(&self, table: Table, date: Option<NaiveDate>) -> (u32, PathBuf) {
+        let id = self.next_part.fetch_add(1, Ordering::Relaxed);
+        (id, self.part_path(table, date, id))
+    }
+
     fn part_path(&self, table: Table, date: Option<NaiveDate>, id: u32) -> PathBuf {
         self.staging
             .join(table.name())

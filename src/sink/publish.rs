@@ -1,96 +1,369 @@
-//! Staging folder, removal of superseded rows, and publishing a finished run.
+//! The output folder: snapshots, staging, crash recovery, atomic publishing, and rewriting part
+//! files without superseded rows.
 //!
-//! A run writes into `DIR/.callrec-staging-<pid>/`. Only when everything succeeded are the
-//! table folders renamed into place (the previous run's folders are moved aside first and removed
-//! after), with `_errors.ndjson` and `_manifest.json` last. On a fatal error the staging folder is
-//! removed, so nothing half-written is ever visible under `DIR`.
+//! Layout of `DIR`:
+//!
+//! ```text
+//! _current -> _snapshots/00000042        the one pointer readers follow, replaced atomically
+//! _snapshots/00000042/                    the published snapshot (immutable once published)
+//!     calls/date=…/part-000123.parquet …  every table
+//!     _state/                             the incremental state (see crate::state)
+//!     _errors.ndjson, _SUCCESS, _manifest.json
+//! _snapshots/00000041/                    the previous snapshot, kept for readers still on it
+//! calls -> _current/calls                 stable names for readers (one per table), and
+//! _manifest.json, _errors.ndjson, _SUCCESS -> _current/…
+//! .callrec.lock                           while a run holds it
+//! ```
+//!
+//! A run builds its whole snapshot in `DIR/.callrec-staging-<pid>/`: new part files, part files
+//! of the previous snapshot rewritten without the rows of calls replaced by newer versions, and
+//! hard links to the unchanged part files (a copy where hard links are not supported). Every file
+//! and folder is fsynced, the folder is renamed to `_snapshots/<generation>`, and `_current` is
+//! switched to it by renaming a new symlink over it: one atomic step publishes the whole run.
+//! Part file names are never reused with other content. After the switch, snapshots other than
+//! the new and the previous one are removed. A run that dies leaves `_current` on the last good
+//! snapshot; the next run removes its leftovers (see [`recover`]).
 
 use super::{PartFile, RowSpan};
+use crate::crashpoint::crash_point;
 use crate::schema::Table;
 use anyhow::{bail, Context, Result};
-use arrow_array::BooleanArray;
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, BooleanArray};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::file::properties::WriterProperties;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 pub const MANIFEST: &str = "_manifest.json";
 pub const ERRORS: &str = "_errors.ndjson";
+pub const SUCCESS: &str = "_SUCCESS";
+pub const CURRENT: &str = "_current";
+pub const SNAPSHOTS: &str = "_snapshots";
+const STAGING_PREFIX: &str = ".callrec-staging-";
+const OLD_PREFIX: &str = ".callrec-old-";
+const LINK_PREFIX: &str = ".callrec-link-";
 
-/// The staging folder of this run; removed on drop unless published.
+/// What the output folder held when the run started (after [`recover`]).
+#[derive(Debug)]
+pub enum Existing {
+    /// Nothing yet.
+    Empty,
+    /// A dataset of a callrec without snapshots: table folders directly in `DIR`, no state.
+    Legacy,
+    /// A published snapshot.
+    Snapshot { generation: u64, dir: PathBuf },
+    /// `_current` does not lead to a complete snapshot.
+    Broken(String),
+}
+
+impl Existing {
+    pub fn generation(&self) -> Option<u64> {
+        match self {
+            Existing::Snapshot { generation, .. } => Some(*generation),
+            _ => None,
+        }
+    }
+}
+
+fn ours(name: &str) -> bool {
+    name.starts_with(".callrec")
+        || [MANIFEST, ERRORS, SUCCESS, CURRENT, SNAPSHOTS, "reports"].contains(&name)
+        || Table::ALL.iter().any(|t| t.name() == name)
+}
+
+/// Checks that `out` may be written (absent, empty, or a callrec dataset) and creates it.
+/// Writes nothing else.
+pub fn prepare_output(out: &Path) -> Result<()> {
+    if out.exists() {
+        if !out.is_dir() {
+            bail!("--out {} exists and is not a folder", out.display());
+        }
+        let mut foreign = Vec::new();
+        for e in fs_err::read_dir(out)? {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if !ours(&name) {
+                foreign.push(name);
+            }
+        }
+        let dataset = out.join(MANIFEST).exists() || out.join(CURRENT).symlink_metadata().is_ok();
+        if !foreign.is_empty() && !dataset {
+            bail!(
+                "--out {} is not empty and holds no callrec dataset ({} …); choose an empty or new folder",
+                out.display(),
+                foreign[0]
+            );
+        }
+        return Ok(());
+    }
+    fs_err::create_dir_all(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))
+}
+
+fn snapshot_name(generation: u64) -> String {
+    format!("{generation:08}")
+}
+
+fn pointer_target(generation: u64) -> PathBuf {
+    Path::new(SNAPSHOTS).join(snapshot_name(generation))
+}
+
+/// The generation `_current` points to, if it is a symlink of ours.
+fn read_pointer(out: &Path) -> Option<Result<u64, String>> {
+    let target = match std::fs::read_link(out.join(CURRENT)) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(Err(format!("{CURRENT} is not a symlink: {e}"))),
+    };
+    let parsed = target
+        .strip_prefix(SNAPSHOTS)
+        .ok()
+        .and_then(|r| r.to_str())
+        .and_then(|r| r.parse::<u64>().ok());
+    Some(parsed.ok_or_else(|| {
+        format!(
+            "{CURRENT} points to {}, not to a snapshot",
+            target.display()
+        )
+    }))
+}
+
+/// Removes what interrupted runs left behind, repairs the stable names, and says what `out`
+/// holds. Runs under the lock. Notes for the user are appended to `notes`.
+pub fn recover(out: &Path, notes: &mut Vec<String>) -> Result<Existing> {
+    let mut removed = Vec::new();
+    for e in fs_err::read_dir(out)? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(STAGING_PREFIX) || name.starts_with(OLD_PREFIX) {
+            fs_err::remove_dir_all(e.path())?;
+            removed.push(name);
+        } else if name.starts_with(LINK_PREFIX) {
+            fs_err::remove_file(e.path())?;
+            removed.push(name);
+        }
+    }
+    let current = match read_pointer(out) {
+        None => None,
+        Some(Ok(g)) => {
+            let dir = out.join(pointer_target(g));
+            if dir.join(SUCCESS).is_file() && dir.join(MANIFEST).is_file() {
+                Some(g)
+            } else {
+                return Ok(Existing::Broken(format!(
+                    "{CURRENT} points to {}, which is not a complete snapshot",
+                    dir.display()
+                )));
+            }
+        }
+        Some(Err(why)) => return Ok(Existing::Broken(why)),
+    };
+    let snapshots = out.join(SNAPSHOTS);
+    if snapshots.is_dir() {
+        let mut gens = Vec::new();
+        for e in fs_err::read_dir(&snapshots)? {
+            let e = e?;
+            match e.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) {
+                Some(g) => gens.push((g, e.path())),
+                None => {
+                    remove_any(&e.path())?;
+                    removed.push(format!("{SNAPSHOTS}/{}", e.file_name().to_string_lossy()));
+                }
+            }
+        }
+        let previous = current.and_then(|c| gens.iter().map(|g| g.0).filter(|g| *g < c).max());
+        for (g, path) in gens {
+            if Some(g) != current && Some(g) != previous {
+                // Unpublished (a run died before switching `_current`) or too old.
+                if current.is_none_or(|c| g > c) {
+                    removed.push(format!("{SNAPSHOTS}/{}", snapshot_name(g)));
+                }
+                fs_err::remove_dir_all(&path)?;
+            }
+        }
+    }
+    if !removed.is_empty() {
+        notes.push(format!(
+            "removed what an interrupted run left in {}: {}",
+            out.display(),
+            removed.join(", ")
+        ));
+    }
+    if let Some(g) = current {
+        ensure_links(out)?;
+        return Ok(Existing::Snapshot {
+            generation: g,
+            dir: out.join(pointer_target(g)),
+        });
+    }
+    let legacy = out
+        .join(MANIFEST)
+        .symlink_metadata()
+        .is_ok_and(|m| m.is_file())
+        || Table::ALL.iter().any(|t| {
+            out.join(t.name())
+                .symlink_metadata()
+                .is_ok_and(|m| m.is_dir())
+        });
+    Ok(if legacy {
+        Existing::Legacy
+    } else {
+        Existing::Empty
+    })
+}
+
+fn remove_any(p: &Path) -> std::io::Result<()> {
+    match p.symlink_metadata() {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(p),
+        Ok(_) => std::fs::remove_file(p),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_dir(target, link)
+}
+
+/// Atomically makes `out/name` a symlink to `target` (replacing a file or symlink there).
+fn replace_with_link(out: &Path, name: &str, target: &Path) -> Result<()> {
+    let tmp = out.join(format!("{LINK_PREFIX}{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    symlink(target, &tmp)
+        .with_context(|| format!("cannot create the symlink {}", tmp.display()))?;
+    fs_err::rename(&tmp, out.join(name))?;
+    Ok(())
+}
+
+/// Makes the stable names (`DIR/<table>`, `DIR/_manifest.json`, …) symlinks into `_current`.
+/// Migrates a legacy dataset's real folders (moved aside first, then removed).
+fn ensure_links(out: &Path) -> Result<()> {
+    let names = Table::ALL
+        .iter()
+        .map(|t| t.name())
+        .chain([MANIFEST, ERRORS, SUCCESS]);
+    let old = out.join(format!("{OLD_PREFIX}{}", std::process::id()));
+    let mut changed = false;
+    for name in names {
+        let path = out.join(name);
+        let target = Path::new(CURRENT).join(name);
+        match path.symlink_metadata() {
+            Ok(m) if m.is_symlink() && std::fs::read_link(&path).ok().as_ref() == Some(&target) => {
+                continue
+            }
+            Ok(m) if m.is_dir() => {
+                // A legacy table folder: a directory cannot be replaced by a rename.
+                fs_err::create_dir_all(&old)?;
+                fs_err::rename(&path, old.join(name))?;
+            }
+            _ => {}
+        }
+        replace_with_link(out, name, &target)?;
+        changed = true;
+    }
+    if changed {
+        fsync_dir(out)?;
+    }
+    if old.exists() {
+        fs_err::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
+
+/// fsyncs a folder, so the names created or renamed in it are durable.
+pub fn fsync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot sync the folder {}", dir.display()))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// fsyncs every folder below and including `dir`.
+fn fsync_tree(dir: &Path) -> Result<()> {
+    for e in walkdir::WalkDir::new(dir).contents_first(true) {
+        let e = e?;
+        if e.file_type().is_dir() {
+            fsync_dir(e.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Hard-links `src` to `dst` (creating `dst`'s folder), or copies it (fsynced) where the file
+/// system has no hard links.
+pub fn link_or_copy(src: &Path, dst: &Path) -> Result<()> {
+    if let Some(d) = dst.parent() {
+        fs_err::create_dir_all(d)?;
+    }
+    if std::fs::hard_link(src, dst).is_ok() {
+        return Ok(());
+    }
+    fs_err::copy(src, dst)?;
+    fs_err::File::open(dst)?.sync_all()?;
+    Ok(())
+}
+
+/// The folder a run builds its snapshot in; removed on drop unless published.
 pub struct Staging {
     pub out: PathBuf,
     pub dir: PathBuf,
+    pub generation: u64,
+    /// The snapshot that was current when the run started (kept for readers still on it).
+    previous: Option<u64>,
     published: bool,
 }
 
 impl Staging {
-    /// Checks that `out` may be written (absent, empty, or an earlier callrec dataset) and
-    /// creates the staging folder inside it.
-    pub fn create(out: &Path) -> Result<Staging> {
-        if out.exists() {
-            if !out.is_dir() {
-                bail!("--out {} exists and is not a folder", out.display());
-            }
-            let mut foreign = Vec::new();
-            for e in fs_err::read_dir(out)? {
-                let name = e?.file_name().to_string_lossy().into_owned();
-                let ours = name.starts_with('.') && name.starts_with(".callrec-")
-                    || name == MANIFEST
-                    || name == ERRORS
-                    || Table::ALL.iter().any(|t| t.name() == name);
-                if !ours {
-                    foreign.push(name);
-                }
-            }
-            if !foreign.is_empty() && !out.join(MANIFEST).exists() {
-                bail!(
-                    "--out {} is not empty and holds no callrec dataset ({} …); choose an empty or new folder",
-                    out.display(),
-                    foreign[0]
-                );
-            }
-            // Leftovers of an interrupted earlier run.
-            for e in fs_err::read_dir(out)? {
-                let e = e?;
-                let name = e.file_name().to_string_lossy().into_owned();
-                if name.starts_with(".callrec-staging-") || name.starts_with(".callrec-old-") {
-                    let _ = fs_err::remove_dir_all(e.path());
-                }
-            }
-        }
-        let dir = out.join(format!(".callrec-staging-{}", std::process::id()));
-        fs_err::create_dir_all(&dir)
-            .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    /// Creates `out/.callrec-staging-<pid>/` for snapshot `generation`.
+    pub fn create(out: &Path, generation: u64, previous: Option<u64>) -> Result<Staging> {
+        let dir = out.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        fs_err::create_dir_all(out.join(SNAPSHOTS))
+            .and_then(|()| fs_err::create_dir_all(&dir))
+            .with_context(|| format!("cannot write to the output folder {}", out.display()))?;
         Ok(Staging {
             out: out.to_path_buf(),
             dir,
+            generation,
+            previous,
             published: false,
         })
     }
 
-    /// Moves the staged tables, errors and manifest into `out`, replacing an earlier dataset.
-    pub fn publish(mut self) -> Result<()> {
-        let old = self
-            .out
-            .join(format!(".callrec-old-{}", std::process::id()));
-        fs_err::create_dir_all(&old)?;
-        for t in Table::ALL {
-            let live = self.out.join(t.name());
-            if live.exists() {
-                fs_err::rename(&live, old.join(t.name()))?;
-            }
-            let staged = self.dir.join(t.name());
-            if staged.exists() {
-                fs_err::rename(&staged, &live)?;
-            }
+    /// Publishes the staged snapshot: fsync, rename into `_snapshots/`, switch `_current`,
+    /// then remove snapshots older than the previous one.
+    pub fn commit(mut self) -> Result<()> {
+        fsync_tree(&self.dir)?;
+        let snapshots = self.out.join(SNAPSHOTS);
+        let dest = snapshots.join(snapshot_name(self.generation));
+        if dest.exists() {
+            fs_err::remove_dir_all(&dest)?;
         }
-        for f in [ERRORS, MANIFEST] {
-            fs_err::rename(self.dir.join(f), self.out.join(f))?;
-        }
+        fs_err::rename(&self.dir, &dest)?;
+        fsync_dir(&snapshots)?;
+        crash_point("snapshot");
+        replace_with_link(&self.out, CURRENT, &pointer_target(self.generation))?;
+        fsync_dir(&self.out)?;
         self.published = true;
-        let _ = fs_err::remove_dir_all(&old);
-        let _ = fs_err::remove_dir_all(&self.dir);
+        crash_point("pointer");
+        ensure_links(&self.out)?;
+        for e in fs_err::read_dir(&snapshots)? {
+            let e = e?;
+            let g = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok());
+            if g != Some(self.generation) && g != self.previous {
+                let _ = remove_any(&e.path());
+            }
+        }
+        crash_point("cleaned");
         Ok(())
     }
 }
@@ -127,25 +400,85 @@ pub fn remove_rows(
         return Ok(());
     }
     let tmp = part.path.with_extension("parquet.tmp");
-    {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(
-            fs_err::File::open(&part.path)?.into_parts().0,
-        )?
-        .with_batch_size(8192)
-        .build()?;
-        let out = fs_err::File::create(&tmp)?.into_parts().0;
-        let mut w = ArrowWriter::try_new(out, part.table.arrow_schema(), Some(props.clone()))?;
-        let mut offset = 0usize;
-        for batch in reader {
-            let batch = batch?;
-            let n = batch.num_rows();
-            let mask = BooleanArray::from(keep[offset..offset + n].to_vec());
-            offset += n;
-            w.write(&arrow_select::filter::filter_record_batch(&batch, &mask)?)?;
-        }
-        w.close()?;
-    }
+    filter_file(&part.path, &tmp, part.table, &keep, props)?;
     fs_err::rename(&tmp, &part.path)?;
     part.rows = left;
     Ok(())
+}
+
+/// Copies the rows of `src` whose `keep` is true into a new file `dst` (fsynced).
+fn filter_file(
+    src: &Path,
+    dst: &Path,
+    table: Table,
+    keep: &[bool],
+    props: &WriterProperties,
+) -> Result<()> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(fs_err::File::open(src)?.into_parts().0)?
+        .with_batch_size(8192)
+        .build()?;
+    if let Some(d) = dst.parent() {
+        fs_err::create_dir_all(d)?;
+    }
+    let out = fs_err::File::create(dst)?.into_parts().0;
+    let mut w = ArrowWriter::try_new(out, table.arrow_schema(), Some(props.clone()))?;
+    let mut offset = 0usize;
+    for batch in reader {
+        let batch = batch?;
+        let n = batch.num_rows();
+        let mask = BooleanArray::from(keep[offset..offset + n].to_vec());
+        offset += n;
+        w.write(&arrow_select::filter::filter_record_batch(&batch, &mask)?)?;
+    }
+    w.into_inner()?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", dst.display()))?;
+    Ok(())
+}
+
+/// What [`rewrite_without_calls`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rewrite {
+    /// No row of `src` belongs to those calls: link it unchanged.
+    Untouched,
+    /// `dst` was written with this many rows (never 0).
+    Written(u64),
+    /// Every row belonged to those calls: no file.
+    Emptied,
+}
+
+/// Writes `src` without the rows whose `call_id` is in `ids` to `dst`. Reads only the
+/// `call_id` column first, so a part without those calls costs little.
+pub fn rewrite_without_calls(
+    src: &Path,
+    dst: &Path,
+    table: Table,
+    ids: &HashSet<&str>,
+    props: &WriterProperties,
+) -> Result<Rewrite> {
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(fs_err::File::open(src)?.into_parts().0)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), ["call_id"]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(8192)
+        .build()?;
+    let mut keep = Vec::new();
+    for batch in reader {
+        let batch = batch?;
+        let col = batch
+            .column_by_name("call_id")
+            .context("part file has no call_id column")?
+            .as_string::<i32>();
+        keep.extend((0..col.len()).map(|i| col.is_null(i) || !ids.contains(col.value(i))));
+    }
+    let left = keep.iter().filter(|k| **k).count() as u64;
+    if left == keep.len() as u64 {
+        return Ok(Rewrite::Untouched);
+    }
+    if left == 0 {
+        return Ok(Rewrite::Emptied);
+    }
+    filter_file(src, dst, table, &keep, props)?;
+    Ok(Rewrite::Written(left))
 }

@@ -49,6 +49,7 @@ pub fn run_with(inputs: &[PathBuf], threads: usize) -> Run {
         quality_profile: Default::default(),
         compression: Default::default(),
         pii: Default::default(),
+        full: false,
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     let r = &manifest.records;

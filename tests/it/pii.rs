@@ -225,9 +225,10 @@ fn cli_hash_needs_a_salt_and_takes_it_from_the_environment() {
         vec![Some(Pseudonymizer::new("from-env").hash("Alex Caller"))]
     );
 
-    // --pii-salt wins over the environment; drop needs no salt.
+    // --pii-salt wins over the environment; drop needs no salt. Other --pii settings over the
+    // same dataset need --full (an incremental run refuses to mix them).
     callrec()
-        .args(["--pii", "hash", "--pii-salt", "arg", "-q"])
+        .args(["--pii", "hash", "--pii-salt", "arg", "-q", "--full"])
         .arg("--out")
         .arg(&out)
         .arg(fixture("good/p2p-full.json"))
@@ -239,7 +240,7 @@ fn cli_hash_needs_a_salt_and_takes_it_from_the_environment() {
         vec![Some(Pseudonymizer::new("arg").hash("Alex Caller"))]
     );
     callrec()
-        .args(["--pii", "drop", "-q", "--out"])
+        .args(["--pii", "drop", "-q", "--full", "--out"])
         .arg(&out)
         .arg(fixture("good/p2p-full.json"))
         .env_remove(callrec::pii::SALT_ENV)

@@ -18,6 +18,7 @@ fn run_quality(buildings: Option<PathBuf>, profile: Profile) -> Run {
         quality_profile: profile,
         compression: Default::default(),
         pii: Default::default(),
+        full: false,
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     Run { dir, manifest }
@@ -289,6 +290,7 @@ fn merged_session_pages_use_the_run_profile() {
         quality_profile: Profile::CqdLegacy5Metric,
         compression: Default::default(),
         pii: Default::default(),
+        full: false,
     };
     let manifest = flatten(&cfg).expect("flatten runs");
     assert!(manifest.child_pages["sessions"].items_added > 0);

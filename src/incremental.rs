@@ -1,0 +1,228 @@
+//! Incremental runs: which earlier state a run starts from, and which input files it must read.
+//!
+//! A file is unchanged, and not read at all, when the state has its absolute path with the same
+//! size and modification time (and it was not modified within two seconds of being read, see
+//! [`crate::state::FileState::racy`]). Otherwise its xxh3-128 is computed: equal to the stored
+//! hash (the file was only touched), or equal to the hash of any file processed before (a copy
+//! or a move), it is unchanged too; otherwise it is new or changed and is read. Files in the
+//! state that are no longer found are "gone": their rows stay in the dataset (exports are
+//! archives, and archives get pruned).
+
+use crate::discover::InputFile;
+use crate::run::FlattenConfig;
+use crate::sink::publish::Existing;
+use crate::state::{self, FileState, Previous};
+use anyhow::{bail, Result};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The settings a dataset's rows depend on. An incremental run with other settings is refused:
+/// old and new rows would not match.
+pub fn settings(cfg: &FlattenConfig) -> Result<BTreeMap<String, String>> {
+    let mut m = BTreeMap::new();
+    m.insert(
+        "schema_version".to_owned(),
+        crate::schema::SCHEMA_VERSION.to_string(),
+    );
+    m.insert(
+        "quality_profile".to_owned(),
+        cfg.quality_profile.name().to_owned(),
+    );
+    let buildings = match &cfg.buildings {
+        None => "none".to_owned(),
+        Some(p) => format!("xxh3-128:{:032x}", state::hash_file(p)?),
+    };
+    m.insert("buildings".to_owned(), buildings);
+    m.insert("pii".to_owned(), cfg.pii.mode().name().to_owned());
+    if let Some(k) = cfg.pii.key_id() {
+        m.insert("pii_key_id".to_owned(), k);
+    }
+    Ok(m)
+}
+
+/// The state a run starts from (`None`: a full build) and, for a full build, why.
+pub fn previous(
+    existing: &Existing,
+    full: bool,
+    out: &std::path::Path,
+    settings: &BTreeMap<String, String>,
+) -> Result<(Option<Previous>, Option<&'static str>)> {
+    if full {
+        return Ok((None, Some("--full")));
+    }
+    match existing {
+        Existing::Empty => Ok((None, Some("no earlier dataset"))),
+        Existing::Legacy => Ok((
+            None,
+            Some("the earlier dataset was written without incremental state"),
+        )),
+        Existing::Broken(why) => bail!(
+            "the dataset in {} is damaged: {why}. Run again with --full to rebuild it from the \
+             inputs",
+            out.display()
+        ),
+        Existing::Snapshot { dir, .. } => Ok((Some(state::load(dir, settings)?), None)),
+    }
+}
+
+/// What became of one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Not in the state: read.
+    New,
+    /// In the state with other content: read.
+    Changed,
+    /// Same path, size and modification time: not read.
+    Unchanged,
+    /// Other modification time or size, same content: not parsed.
+    Touched,
+    /// Same content as another file processed before (a copy or a move): not parsed.
+    SameContent,
+}
+
+impl FileStatus {
+    pub fn is_read(self) -> bool {
+        matches!(self, FileStatus::New | FileStatus::Changed)
+    }
+}
+
+/// The outcome for one discovered file.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    pub index: u32,
+    pub status: FileStatus,
+    /// What to remember; `None` when the file could not be read (or changed while it was read):
+    /// the next run reads it again.
+    pub state: Option<FileState>,
+    /// The file changed while it was read.
+    pub unstable: bool,
+}
+
+/// Which files a run must look at.
+pub struct Plan<'a> {
+    /// The state key of every discovered file.
+    pub keys: Vec<Vec<u8>>,
+    /// Files to hash and perhaps read (indices into the discovered files).
+    pub todo: Vec<u32>,
+    /// Files unchanged by size and modification time.
+    pub unchanged: Vec<FileOutcome>,
+    old: HashMap<&'a [u8], &'a FileState>,
+    known: HashSet<u128>,
+}
+
+impl<'a> Plan<'a> {
+    pub fn new(files: &[InputFile], prev: Option<&'a Previous>) -> Plan<'a> {
+        let old: HashMap<&[u8], &FileState> = prev
+            .map(|p| {
+                p.files
+                    .files
+                    .iter()
+                    .map(|f| (f.key.as_slice(), f))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let known = prev
+            .map(|p| p.files.files.iter().map(|f| f.hash).collect())
+            .unwrap_or_default();
+        let mut plan = Plan {
+            keys: Vec::with_capacity(files.len()),
+            todo: Vec::new(),
+            unchanged: Vec::new(),
+            old,
+            known,
+        };
+        for f in files {
+            let key = state::file_key(&f.path);
+            let same = plan.old.get(key.as_slice()).and_then(|o| {
+                let m = state::file_meta(&f.path).ok()?;
+                (!o.racy && o.size == m.size && o.mtime_ns == m.mtime_ns).then(|| (*o).clone())
+            });
+            match same {
+                Some(s) => plan.unchanged.push(FileOutcome {
+                    index: f.index,
+                    status: FileStatus::Unchanged,
+                    state: Some(s),
+                    unstable: false,
+                }),
+                None => plan.todo.push(f.index),
+            }
+            plan.keys.push(key);
+        }
+        plan
+    }
+
+    /// Hashes a file of [`Self::todo`] and decides whether it must be read. For a file to read,
+    /// the outcome's state is what to remember if it does not change while it is read.
+    pub fn check(&self, file: &InputFile) -> FileOutcome {
+        let key = &self.keys[file.index as usize];
+        let old = self.old.get(key.as_slice());
+        let read = FileOutcome {
+            index: file.index,
+            status: if old.is_some() {
+                FileStatus::Changed
+            } else {
+                FileStatus::New
+            },
+            state: None,
+            unstable: false,
+        };
+        let (Ok(meta), Ok(hash)) = (state::file_meta(&file.path), state::hash_file(&file.path))
+        else {
+            return read; // reading it reports why it cannot be read
+        };
+        let st = FileState {
+            key: key.clone(),
+            size: meta.size,
+            mtime_ns: meta.mtime_ns,
+            hash,
+            racy: state::is_racy(meta.mtime_ns),
+        };
+        let status = if old.is_some_and(|o| o.hash == hash) {
+            FileStatus::Touched
+        } else if self.known.contains(&hash) {
+            FileStatus::SameContent
+        } else {
+            read.status
+        };
+        FileOutcome {
+            status,
+            state: Some(st),
+            ..read
+        }
+    }
+}
+
+/// After a file was read: keeps its state only if it did not change meanwhile.
+pub fn after_read(file: &InputFile, mut outcome: FileOutcome, readable: bool) -> FileOutcome {
+    if !readable {
+        outcome.state = None;
+        return outcome;
+    }
+    if let Some(s) = &outcome.state {
+        let now = state::file_meta(&file.path).ok();
+        if now
+            != Some(state::FileMeta {
+                size: s.size,
+                mtime_ns: s.mtime_ns,
+            })
+        {
+            outcome.state = None;
+            outcome.unstable = true;
+        }
+    }
+    outcome
+}
+
+/// Fails (before anything is written) when none of the inputs exists: a cron job with a wrong
+/// path must not publish a dataset that silently lost its input.
+pub fn check_inputs(inputs: &[std::path::PathBuf]) -> Result<()> {
+    let mut missing = Vec::new();
+    for i in inputs {
+        if let Err(e) = std::fs::metadata(i) {
+            missing.push(format!("{}: {e}", i.display()));
+        }
+    }
+    if !inputs.is_empty() && missing.len() == inputs.len() {
+        bail!("no input can be read ({})", missing.join("; "));
+    }
+    Ok(())
+}

@@ -1,0 +1,614 @@
+//! The incremental state of a dataset: what earlier runs processed and what the dataset holds.
+//!
+//! Stored inside each snapshot, in `_state/` (so it is published, and survives a crash, together
+//! with the rows it describes):
+//!
+//! - `state.json`: a small readable header: format name and [`STATE_VERSION`], the snapshot's
+//!   generation, the settings the rows were computed with, counts, and the size and xxh3-128
+//!   checksum of the two body files.
+//! - `files.bin`: every input file processed so far (absolute path, size, modification time,
+//!   xxh3-128 of the content), the part files of the snapshot with their row counts, the pages
+//!   exported apart from their call that still wait for it, and the rejections of earlier runs
+//!   that are still valid.
+//! - `calls.bin`: the call index, one entry per call id in the dataset: version,
+//!   lastModifiedDateTime, richness (the winner rule's keys), partition date, and what merging a
+//!   later sessions/participants_v2 page into it needs (type, start, end, item counts, hashes of
+//!   the item ids, the pages already merged). Memory is proportional to the number of calls:
+//!   about 120 bytes per call plus 8 per session and participant.
+//!
+//! Both body files are bincode 2 (standard config). Any mismatch (unknown format or version,
+//! wrong size or checksum, undecodable body, a listed part file missing) is reported as a damaged
+//! state; the run stops and asks for `--full`.
+
+use crate::decode::{DocLoc, PageKind, Position};
+use crate::manifest::ErrorEntry;
+use crate::schema::Table;
+use anyhow::{bail, Context, Result};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use xxhash_rust::xxh3::Xxh3Default;
+
+/// Version of the state format; a state with another version is refused (`--full` rebuilds).
+pub const STATE_VERSION: u32 = 1;
+/// Folder of the state inside a snapshot.
+pub const STATE_DIR: &str = "_state";
+const FORMAT: &str = "callrec-state";
+const HEADER: &str = "state.json";
+const FILES: &str = "files.bin";
+const CALLS: &str = "calls.bin";
+
+/// `state.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Header {
+    pub format: String,
+    pub state_version: u32,
+    pub generation: u64,
+    pub tool_version: String,
+    pub written_at: String,
+    /// What the rows were computed with; a run with other settings is refused.
+    pub settings: BTreeMap<String, String>,
+    /// Next free part file number (part names are never reused).
+    pub next_part_id: u32,
+    pub files: u64,
+    pub calls: u64,
+    pub parts: u64,
+    pub pending_pages: u64,
+    pub errors: u64,
+    pub files_bin: BodyInfo,
+    pub calls_bin: BodyInfo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BodyInfo {
+    pub bytes: u64,
+    pub xxh3_128: String,
+}
+
+/// `files.bin`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct FilesBody {
+    pub files: Vec<FileState>,
+    pub parts: Vec<PartState>,
+    pub pending_pages: Vec<PageRef>,
+    pub errors: Vec<StoredError>,
+}
+
+/// One input file processed by an earlier run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileState {
+    /// The absolute path (as OS bytes).
+    pub key: Vec<u8>,
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// xxh3-128 of the bytes (as stored, before gunzip).
+    pub hash: u128,
+    /// Modified within two seconds of being read: size and time alone do not prove it
+    /// unchanged, so the next run compares the hash.
+    pub racy: bool,
+}
+
+/// One part file of the snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartState {
+    /// [`Table::index`].
+    pub table: u8,
+    pub date: Option<i32>,
+    /// Path relative to the snapshot folder, `/`-separated.
+    pub rel: String,
+    pub rows: u64,
+}
+
+/// A sessions/participants_v2 page exported apart from its call.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PageRef {
+    pub file_key: Vec<u8>,
+    /// The path as given on the command line of the run that read it.
+    pub path: String,
+    /// NDJSON line of the document, or `None` for the whole file.
+    pub doc_line: Option<u64>,
+    pub line: u64,
+    pub column: Option<u64>,
+    pub element: Option<u32>,
+    /// 0 = sessions, 1 = participants_v2.
+    pub kind: u8,
+    pub call_id: String,
+}
+
+impl PageRef {
+    pub fn loc(&self) -> DocLoc {
+        match self.doc_line {
+            Some(n) => DocLoc::Line(n),
+            None => DocLoc::Whole,
+        }
+    }
+    pub fn position(&self) -> Position {
+        Position {
+            line: self.line,
+            column: self.column,
+            element: self.element,
+        }
+    }
+    pub fn kind(&self) -> PageKind {
+        if self.kind == 0 {
+            PageKind::Sessions
+        } else {
+            PageKind::Participants
+        }
+    }
+}
+
+/// A rejection of an earlier run, kept while its file is not read again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredError {
+    pub file_key: Vec<u8>,
+    pub path: String,
+    pub position: String,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub element: Option<u32>,
+    pub kind: String,
+    pub call_id: Option<String>,
+    pub reason: String,
+}
+
+impl StoredError {
+    pub fn new(file_key: Vec<u8>, e: &ErrorEntry) -> Self {
+        StoredError {
+            file_key,
+            path: e.path.clone(),
+            position: e.position.clone(),
+            line: e.line,
+            column: e.column,
+            element: e.element,
+            kind: e.kind.to_owned(),
+            call_id: e.call_id.clone(),
+            reason: e.reason.clone(),
+        }
+    }
+
+    pub fn entry(&self, file_index: u32) -> ErrorEntry {
+        let kind = match self.kind.as_str() {
+            "file" => "file",
+            "sessions_page" => "sessions_page",
+            "participants_v2_page" => "participants_v2_page",
+            _ => "record",
+        };
+        ErrorEntry {
+            path: self.path.clone(),
+            position: self.position.clone(),
+            line: self.line,
+            column: self.column,
+            element: self.element,
+            kind,
+            call_id: self.call_id.clone(),
+            reason: self.reason.clone(),
+            sort_key: (
+                file_index,
+                self.line.unwrap_or(0),
+                self.element.unwrap_or(0),
+            ),
+        }
+    }
+}
+
+/// One call of the dataset (`calls.bin`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallState {
+    pub id: Box<str>,
+    pub version: i64,
+    pub last_modified: i64,
+    pub richness: u64,
+    /// Partition date, days since 0001-01-01 (CE); `None` = the default partition.
+    pub date: Option<i32>,
+    pub call_type: Option<Box<str>>,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub sessions: u32,
+    pub session_ids: Vec<u64>,
+    pub participants: u32,
+    pub participant_ids: Vec<u64>,
+    /// Pages merged into this call (read again when a newer version replaces it).
+    pub pages: Vec<PageRef>,
+}
+
+pub fn date_to_days(d: Option<NaiveDate>) -> Option<i32> {
+    d.map(|d| d.num_days_from_ce())
+}
+
+pub fn days_to_date(d: Option<i32>) -> Option<NaiveDate> {
+    d.and_then(NaiveDate::from_num_days_from_ce_opt)
+}
+
+pub fn table_from_index(i: u8) -> Option<Table> {
+    Table::ALL.get(i as usize).copied()
+}
+
+/// The state of the snapshot a run starts from.
+pub struct Previous {
+    pub dir: PathBuf,
+    pub header: Header,
+    pub files: FilesBody,
+}
+
+fn damaged(dir: &Path, why: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the incremental state in {} is damaged or unreadable: {why}. Run again with --full to \
+         rebuild the dataset from the inputs",
+        dir.join(STATE_DIR).display()
+    )
+}
+
+fn bincode_config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+fn hex128(h: u128) -> String {
+    format!("{h:032x}")
+}
+
+/// Reads and checks one body file against its header entry.
+fn read_body<T: serde::de::DeserializeOwned>(dir: &Path, name: &str, info: &BodyInfo) -> Result<T> {
+    let path = dir.join(STATE_DIR).join(name);
+    let bytes = std::fs::read(&path).map_err(|e| damaged(dir, format!("{name}: {e}")))?;
+    if bytes.len() as u64 != info.bytes {
+        return Err(damaged(
+            dir,
+            format!(
+                "{name} has {} bytes, the header says {}",
+                bytes.len(),
+                info.bytes
+            ),
+        ));
+    }
+    if hex128(xxhash_rust::xxh3::xxh3_128(&bytes)) != info.xxh3_128 {
+        return Err(damaged(dir, format!("{name} does not match its checksum")));
+    }
+    let (v, used) = bincode::serde::decode_from_slice(&bytes, bincode_config())
+        .map_err(|e| damaged(dir, format!("{name}: {e}")))?;
+    if used != bytes.len() {
+        return Err(damaged(dir, format!("{name} has trailing bytes")));
+    }
+    Ok(v)
+}
+
+/// Loads the header and `files.bin` of the snapshot in `dir`, and checks that every part file
+/// it lists is there and that the settings match `settings`.
+pub fn load(dir: &Path, settings: &BTreeMap<String, String>) -> Result<Previous> {
+    let hp = dir.join(STATE_DIR).join(HEADER);
+    let text = std::fs::read_to_string(&hp).map_err(|e| damaged(dir, format!("{HEADER}: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| damaged(dir, format!("{HEADER}: {e}")))?;
+    if v.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+        return Err(damaged(dir, format!("{HEADER} is not a {FORMAT} header")));
+    }
+    match v.get("state_version").and_then(|f| f.as_u64()) {
+        Some(n) if n == STATE_VERSION as u64 => {}
+        Some(n) => {
+            return Err(anyhow::anyhow!(
+                "the incremental state in {} has format version {n}, this callrec ({}) reads \
+                 version {STATE_VERSION}. Run again with --full to rebuild the dataset from the \
+                 inputs",
+                dir.join(STATE_DIR).display(),
+                env!("CARGO_PKG_VERSION")
+            ))
+        }
+        None => return Err(damaged(dir, format!("{HEADER} has no state_version"))),
+    }
+    let header: Header =
+        serde_json::from_value(v).map_err(|e| damaged(dir, format!("{HEADER}: {e}")))?;
+    let files: FilesBody = read_body(dir, FILES, &header.files_bin)?;
+    for p in &files.parts {
+        if table_from_index(p.table).is_none() || !dir.join(&p.rel).is_file() {
+            return Err(damaged(dir, format!("part file {} is missing", p.rel)));
+        }
+    }
+    if &header.settings != settings {
+        let mut diffs = Vec::new();
+        for k in header.settings.keys().chain(settings.keys()) {
+            let (a, b) = (header.settings.get(k), settings.get(k));
+            if a != b
+                && !diffs
+                    .iter()
+                    .any(|d: &String| d.starts_with(&format!("{k}:")))
+            {
+                diffs.push(format!(
+                    "{k}: dataset {}, this run {}",
+                    a.map_or("(none)", |s| s.as_str()),
+                    b.map_or("(none)", |s| s.as_str())
+                ));
+            }
+        }
+        bail!(
+            "the dataset in {} was built with other settings ({}); its rows and this run's would \
+             not match. Run again with --full to rebuild the whole dataset with the new \
+             settings, or use the earlier ones",
+            dir.parent().and_then(Path::parent).unwrap_or(dir).display(),
+            diffs.join("; ")
+        );
+    }
+    Ok(Previous {
+        dir: dir.to_path_buf(),
+        header,
+        files,
+    })
+}
+
+impl Previous {
+    /// Loads the call index (`calls.bin`).
+    pub fn load_calls(&self) -> Result<Vec<CallState>> {
+        read_body(&self.dir, CALLS, &self.header.calls_bin)
+    }
+
+    /// Path of `calls.bin`, to link it unchanged into the next snapshot.
+    pub fn calls_path(&self) -> PathBuf {
+        self.dir.join(STATE_DIR).join(CALLS)
+    }
+}
+
+/// Writes `value` as bincode to `path` (fsynced) and returns its size and checksum.
+fn write_body<T: Serialize>(path: &Path, value: &T) -> Result<BodyInfo> {
+    struct Hashing<W> {
+        inner: W,
+        hash: Xxh3Default,
+        bytes: u64,
+    }
+    impl<W: Write> Write for Hashing<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            self.hash.update(&buf[..n]);
+            self.bytes += n as u64;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    let file = fs_err::File::create(path)?;
+    let mut w = Hashing {
+        inner: BufWriter::with_capacity(1 << 20, file),
+        hash: Xxh3Default::new(),
+        bytes: 0,
+    };
+    bincode::serde::encode_into_std_write(value, &mut w, bincode_config())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    w.flush()?;
+    let info = BodyInfo {
+        bytes: w.bytes,
+        xxh3_128: hex128(w.hash.digest128()),
+    };
+    w.inner
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(info)
+}
+
+/// What is written into a new snapshot's `_state/`.
+pub struct NewState<'a> {
+    pub generation: u64,
+    pub settings: BTreeMap<String, String>,
+    pub next_part_id: u32,
+    pub files: &'a FilesBody,
+    /// The call index, or the previous snapshot's `calls.bin` to link unchanged.
+    pub calls: CallsSource<'a>,
+}
+
+pub enum CallsSource<'a> {
+    New(&'a [CallState]),
+    Unchanged {
+        path: PathBuf,
+        info: BodyInfo,
+        count: u64,
+    },
+}
+
+/// Writes `_state/` into the snapshot folder `dir` (files fsynced; the caller fsyncs folders).
+pub fn save(dir: &Path, s: NewState) -> Result<()> {
+    let sd = dir.join(STATE_DIR);
+    fs_err::create_dir_all(&sd)?;
+    let files_bin = write_body(&sd.join(FILES), s.files)?;
+    let (calls_bin, calls) = match s.calls {
+        CallsSource::New(c) => (write_body(&sd.join(CALLS), &c)?, c.len() as u64),
+        CallsSource::Unchanged { path, info, count } => {
+            crate::sink::publish::link_or_copy(&path, &sd.join(CALLS))?;
+            (info, count)
+        }
+    };
+    let header = Header {
+        format: FORMAT.to_owned(),
+        state_version: STATE_VERSION,
+        generation: s.generation,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        written_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        settings: s.settings,
+        next_part_id: s.next_part_id,
+        files: s.files.files.len() as u64,
+        calls,
+        parts: s.files.parts.len() as u64,
+        pending_pages: s.files.pending_pages.len() as u64,
+        errors: s.files.errors.len() as u64,
+        files_bin,
+        calls_bin,
+    };
+    let hp = sd.join(HEADER);
+    let mut f = fs_err::File::create(&hp)?;
+    f.write_all((serde_json::to_string_pretty(&header)? + "\n").as_bytes())?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// The key of an input file in the state: its absolute path as OS bytes.
+pub fn file_key(path: &Path) -> Vec<u8> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    abs.as_os_str().as_encoded_bytes().to_vec()
+}
+
+/// Size and modification time of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta {
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+pub fn file_meta(path: &Path) -> std::io::Result<FileMeta> {
+    let m = std::fs::metadata(path)?;
+    let mtime_ns = m
+        .modified()
+        .ok()
+        .and_then(|t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_nanos() as i64)
+        })
+        .unwrap_or(0);
+    Ok(FileMeta {
+        size: m.len(),
+        mtime_ns,
+    })
+}
+
+/// Whether a file modified at `mtime_ns` may still change within the same timestamp.
+pub fn is_racy(mtime_ns: i64) -> bool {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(i64::MAX);
+    now - mtime_ns < 2_000_000_000
+}
+
+/// xxh3-128 of a file's bytes.
+pub fn hash_file(path: &Path) -> std::io::Result<u128> {
+    let mut r = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut h = Xxh3Default::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.digest128())
+}
+
+/// xxh3-64 of an item id: stable across builds and Rust versions (persisted in `calls.bin`).
+pub fn id_hash(s: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(s.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> BTreeMap<String, String> {
+        BTreeMap::from([("quality_profile".to_owned(), "cqd-current".to_owned())])
+    }
+
+    fn sample() -> (FilesBody, Vec<CallState>) {
+        let files = FilesBody {
+            files: vec![FileState {
+                key: b"/a/b.json".to_vec(),
+                size: 10,
+                mtime_ns: 5,
+                hash: 77,
+                racy: false,
+            }],
+            parts: vec![],
+            pending_pages: vec![],
+            errors: vec![],
+        };
+        let calls = vec![CallState {
+            id: "c1".into(),
+            version: 2,
+            last_modified: 3,
+            richness: 4,
+            date: Some(700_000),
+            call_type: Some("groupCall".into()),
+            start: Some(1),
+            end: None,
+            sessions: 2,
+            session_ids: vec![1, 2],
+            participants: 0,
+            participant_ids: vec![],
+            pages: vec![],
+        }];
+        (files, calls)
+    }
+
+    fn write(dir: &Path) {
+        let (files, calls) = sample();
+        save(
+            dir,
+            NewState {
+                generation: 3,
+                settings: settings(),
+                next_part_id: 9,
+                files: &files,
+                calls: CallsSource::New(&calls),
+            },
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn round_trip() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path());
+        let p = load(d.path(), &settings()).unwrap();
+        assert_eq!(p.header.generation, 3);
+        assert_eq!(p.header.next_part_id, 9);
+        assert_eq!(p.files.files[0].hash, 77);
+        let calls = p.load_calls().unwrap();
+        assert_eq!(calls[0].session_ids, vec![1, 2]);
+        assert_eq!(calls[0].id.as_ref(), "c1");
+    }
+
+    #[test]
+    fn damage_and_unknown_versions_are_reported() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path());
+        let calls = d.path().join(STATE_DIR).join(CALLS);
+        let mut b = std::fs::read(&calls).unwrap();
+        b[0] ^= 0xff;
+        std::fs::write(&calls, b).unwrap();
+        let p = load(d.path(), &settings()).unwrap();
+        let e = p.load_calls().unwrap_err().to_string();
+        assert!(e.contains("checksum") && e.contains("--full"), "{e}");
+
+        let hp = d.path().join(STATE_DIR).join(HEADER);
+        let h = std::fs::read_to_string(&hp).unwrap();
+        std::fs::write(
+            &hp,
+            h.replace("\"state_version\": 1", "\"state_version\": 99"),
+        )
+        .unwrap();
+        let e = load(d.path(), &settings()).err().unwrap().to_string();
+        assert!(
+            e.contains("format version 99") && e.contains("--full"),
+            "{e}"
+        );
+
+        std::fs::write(&hp, "{not json").unwrap();
+        let e = load(d.path(), &settings()).err().unwrap().to_string();
+        assert!(e.contains("damaged") && e.contains("--full"), "{e}");
+    }
+
+    #[test]
+    fn other_settings_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path());
+        let mut other = settings();
+        other.insert("quality_profile".into(), "cqd-legacy-5metric".into());
+        let e = load(d.path(), &other).err().unwrap().to_string();
+        assert!(
+            e.contains("quality_profile: dataset cqd-current, this run cqd-legacy-5metric")
+                && e.contains("--full"),
+            "{e}"
+        );
+    }
+}
