@@ -109,6 +109,15 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
                     let size = e.metadata().map(|m| m.len()).unwrap_or(0);
                     push(&mut d, e.into_path(), size, false);
                 }
+                // A FIFO, socket or device: never opened (reading a FIFO would block the run).
+                Ok(e) if !e.file_type().is_dir() => {
+                    if classify(e.path()).is_some() || e.depth() == 0 {
+                        let reason = "not a regular file (a FIFO, socket or device)".to_owned();
+                        d.errors.push((e.into_path(), reason));
+                    } else {
+                        d.skipped.push(e.into_path());
+                    }
+                }
                 Ok(_) => {}
                 Err(e) => {
                     let path = e
