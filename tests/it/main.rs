@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod doc_examples;
 mod fixtures;
+mod hostile;
 mod pii;
 mod props;
 mod quality;
