@@ -251,3 +251,48 @@ fn cli_hash_needs_a_salt_and_takes_it_from_the_environment() {
         vec![None]
     );
 }
+
+/// A dataset never mixes modes or salts: an incremental run with another `--pii` or salt is
+/// refused (the dataset keeps its values), and `--full` rebuilds it in the new mode.
+#[test]
+fn changing_pii_mode_or_salt_on_a_dataset_needs_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = fixture("good/p2p-full.json");
+    let flat = |extra: &[&str]| {
+        let mut c = callrec();
+        c.args(["-q", "--out"])
+            .arg(&out)
+            .arg(&input)
+            .args(extra)
+            .env_remove(callrec::pii::SALT_ENV);
+        c
+    };
+    let names = || read_table(&out.join("calls")).str("organizer_display_name");
+    flat(&[]).assert().code(0);
+    assert_eq!(names(), vec![Some("Alex Caller".to_owned())]);
+    let a = flat(&["--pii", "hash", "--pii-salt", "one"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(stderr.contains("pii"), "{stderr}");
+    assert_eq!(names(), vec![Some("Alex Caller".to_owned())]);
+    flat(&["--pii", "hash", "--pii-salt", "one", "--full"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        names(),
+        vec![Some(Pseudonymizer::new("one").hash("Alex Caller"))]
+    );
+    // Same mode, another salt: refused too.
+    flat(&["--pii", "hash", "--pii-salt", "two"])
+        .assert()
+        .code(2);
+    flat(&["--pii", "hash", "--pii-salt", "one"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        names(),
+        vec![Some(Pseudonymizer::new("one").hash("Alex Caller"))]
+    );
+}
