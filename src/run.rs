@@ -471,7 +471,43 @@ fn summarize(rec: &CallRecord) -> CallSummary {
 }
 
 /// Runs the whole flatten job and returns its manifest (already published under `cfg.out`).
+/// On an error nothing of the run is published and the last dataset stays as it was.
 pub fn flatten(cfg: &FlattenConfig) -> Result<Manifest> {
+    flatten_run(cfg).map_err(|e| explain(e, &cfg.out))
+}
+
+/// Adds what to do to the errors a cron user meets: a full disk, a read-only output.
+fn explain(e: anyhow::Error, out: &std::path::Path) -> anyhow::Error {
+    use std::io::ErrorKind;
+    let kind = |k: ErrorKind| {
+        e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == k)
+        })
+    };
+    let text = format!("{e:#}");
+    let hint = if kind(ErrorKind::StorageFull)
+        || kind(ErrorKind::QuotaExceeded)
+        || text.contains("No space left on device")
+        || text.contains("Disk quota exceeded")
+    {
+        format!(
+            "the file system of {} is full; nothing of this run was published and the last \
+             dataset is unchanged. Free space and run again",
+            out.display()
+        )
+    } else if kind(ErrorKind::ReadOnlyFilesystem) || text.contains("Read-only file system") {
+        format!(
+            "{} is on a read-only file system; nothing was written",
+            out.display()
+        )
+    } else {
+        return e;
+    };
+    e.context(hint)
+}
+
+fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     // Usage errors are reported before anything is written: a bad building file, no input.

@@ -372,6 +372,8 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.published {
             let _ = std::fs::remove_dir_all(&self.dir);
+            // Only removed when empty: a failed first run leaves the folder as it found it.
+            let _ = std::fs::remove_dir(self.out.join(SNAPSHOTS));
         }
     }
 }

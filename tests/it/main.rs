@@ -5,6 +5,7 @@ mod common;
 mod doc_examples;
 mod fixtures;
 mod hostile;
+mod nightly;
 mod pii;
 mod props;
 mod quality;
