@@ -520,7 +520,13 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let existing = publish::recover(&cfg.out, &mut notes)?;
     crash_point("locked");
     let (prev, full_reason) = incremental::previous(&existing, cfg.full, &cfg.out, &settings)?;
-    let generation = existing.generation().unwrap_or(0) + 1;
+    // Generations and part file names are never reused: a reader may still be on an older
+    // snapshot, or hold a list of file names taken just before `_current` changed.
+    let (last_generation, first_part) = match &prev {
+        Some(p) => (p.header.generation, p.header.next_part_id),
+        None => publish::scan_numbers(&cfg.out)?,
+    };
+    let generation = last_generation.max(existing.generation().unwrap_or(0)) + 1;
     let staging = Staging::create(&cfg.out, generation, existing.generation())?;
     crash_point("staging");
     let found = discover::discover(&cfg.inputs, Some(&cfg.out));
@@ -528,7 +534,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let plan = incremental::Plan::new(files, prev.as_ref());
     let sink = SinkConfig::new(staging.dir.clone(), cfg.compression)
         .with_pii(cfg.pii.clone())
-        .with_first_part(prev.as_ref().map_or(0, |p| p.header.next_part_id));
+        .with_first_part(first_part);
 
     let progress = if cfg.progress && !plan.todo.is_empty() {
         let pb = indicatif::ProgressBar::new(plan.todo.len() as u64);
@@ -773,8 +779,9 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                 errs,
                 &quality,
             )?;
-            if merged {
-                entry.pages.push(page.to_ref(file, key));
+            let r = page.to_ref(file, key);
+            if merged && !entry.pages.contains(&r) {
+                entry.pages.push(r);
             }
         } else if let Some(c) = ds.get_mut(page.call_id.as_str()) {
             let mut s = take_summary(c);
@@ -789,8 +796,9 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                 &quality,
             );
             put_summary(c, s);
-            if merged? {
-                c.pages.push(page.to_ref(file, key));
+            let r = page.to_ref(file, key);
+            if merged? && !c.pages.contains(&r) {
+                c.pages.push(r);
             }
         } else {
             counts.pages[pc].rejected += 1;

@@ -159,30 +159,15 @@ pub fn recover(out: &Path, notes: &mut Vec<String>) -> Result<Existing> {
         }
         Some(Err(why)) => return Ok(Existing::Broken(why)),
     };
-    let snapshots = out.join(SNAPSHOTS);
-    if snapshots.is_dir() {
-        let mut gens = Vec::new();
-        for e in fs_err::read_dir(&snapshots)? {
-            let e = e?;
-            match e.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) {
-                Some(g) => gens.push((g, e.path())),
-                None => {
-                    remove_any(&e.path())?;
-                    removed.push(format!("{SNAPSHOTS}/{}", e.file_name().to_string_lossy()));
-                }
-            }
-        }
-        let previous = current.and_then(|c| gens.iter().map(|g| g.0).filter(|g| *g < c).max());
-        for (g, path) in gens {
-            if Some(g) != current && Some(g) != previous {
-                // Unpublished (a run died before switching `_current`) or too old.
-                if current.is_none_or(|c| g > c) {
-                    removed.push(format!("{SNAPSHOTS}/{}", snapshot_name(g)));
-                }
-                fs_err::remove_dir_all(&path)?;
-            }
-        }
-    }
+    let previous = current.and_then(|c| {
+        snapshot_generations(out)
+            .ok()?
+            .into_iter()
+            .map(|g| g.0)
+            .filter(|g| *g < c)
+            .max()
+    });
+    removed.extend(prune_snapshots(out, current, previous)?);
     if !removed.is_empty() {
         notes.push(format!(
             "removed what an interrupted run left in {}: {}",
@@ -211,6 +196,100 @@ pub fn recover(out: &Path, notes: &mut Vec<String>) -> Result<Existing> {
     } else {
         Existing::Empty
     })
+}
+
+/// How long a replaced snapshot is kept for readers that resolved `_current` before it changed.
+/// The snapshot a run replaces is kept until the next run in any case.
+pub const SNAPSHOT_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The numbered folders in `_snapshots/`, sorted by generation.
+fn snapshot_generations(out: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let snapshots = out.join(SNAPSHOTS);
+    let mut gens = Vec::new();
+    if !snapshots.is_dir() {
+        return Ok(gens);
+    }
+    for e in fs_err::read_dir(&snapshots)? {
+        let e = e?;
+        if let Some(g) = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) {
+            gens.push((g, e.path()));
+        }
+    }
+    gens.sort();
+    Ok(gens)
+}
+
+/// Removes snapshots that no reader can be on: those newer than `current` (a run died before
+/// publishing them), foreign entries, and those replaced more than [`SNAPSHOT_GRACE`] ago,
+/// except `current` and `keep`. Returns what it removed that a run left unfinished.
+fn prune_snapshots(out: &Path, current: Option<u64>, keep: Option<u64>) -> Result<Vec<String>> {
+    let snapshots = out.join(SNAPSHOTS);
+    let mut unfinished = Vec::new();
+    if !snapshots.is_dir() {
+        return Ok(unfinished);
+    }
+    for e in fs_err::read_dir(&snapshots)? {
+        let e = e?;
+        if e.file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_none()
+        {
+            remove_any(&e.path())?;
+            unfinished.push(format!("{SNAPSHOTS}/{}", e.file_name().to_string_lossy()));
+        }
+    }
+    let gens = snapshot_generations(out)?;
+    for (i, (g, path)) in gens.iter().enumerate() {
+        if Some(*g) == current || Some(*g) == keep {
+            continue;
+        }
+        if current.is_none_or(|c| *g > c) {
+            fs_err::remove_dir_all(path)?;
+            unfinished.push(format!("{SNAPSHOTS}/{}", snapshot_name(*g)));
+            continue;
+        }
+        // Replaced when its successor was published.
+        let replaced_at = gens
+            .get(i + 1)
+            .and_then(|(_, next)| std::fs::metadata(next.join(SUCCESS)).ok())
+            .and_then(|m| m.modified().ok());
+        let old = replaced_at
+            .and_then(|t| t.elapsed().ok())
+            .is_none_or(|age| age >= SNAPSHOT_GRACE);
+        if old {
+            fs_err::remove_dir_all(path)?;
+        }
+    }
+    Ok(unfinished)
+}
+
+/// The highest snapshot generation and the next free part number found in `out` (snapshots
+/// and a legacy dataset's table folders): a run without state continues after them, so no
+/// generation or part file name is ever reused with other content.
+pub fn scan_numbers(out: &Path) -> Result<(u64, u32)> {
+    let mut roots: Vec<PathBuf> = Table::ALL
+        .iter()
+        .map(|t| out.join(t.name()))
+        .filter(|p| p.symlink_metadata().is_ok_and(|m| m.is_dir()))
+        .collect();
+    let gens = snapshot_generations(out)?;
+    let max_gen = gens.last().map_or(0, |g| g.0);
+    roots.extend(gens.into_iter().map(|g| g.1));
+    let mut next_part = 0u32;
+    for root in roots {
+        for e in walkdir::WalkDir::new(root).into_iter().flatten() {
+            let n = e.file_name().to_string_lossy();
+            if let Some(id) = n
+                .strip_prefix("part-")
+                .and_then(|n| n.strip_suffix(".parquet"))
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                next_part = next_part.max(id.saturating_add(1));
+            }
+        }
+    }
+    Ok((max_gen, next_part))
 }
 
 fn remove_any(p: &Path) -> std::io::Result<()> {
@@ -356,13 +435,7 @@ impl Staging {
         self.published = true;
         crash_point("pointer");
         ensure_links(&self.out)?;
-        for e in fs_err::read_dir(&snapshots)? {
-            let e = e?;
-            let g = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok());
-            if g != Some(self.generation) && g != self.previous {
-                let _ = remove_any(&e.path());
-            }
-        }
+        prune_snapshots(&self.out, Some(self.generation), self.previous)?;
         crash_point("cleaned");
         Ok(())
     }

@@ -330,6 +330,7 @@ fn incremental_runs_equal_a_full_rebuild() {
     assert!(m.incremental.nothing_new);
     assert_eq!(rows(&out), before);
     check_dataset(&out);
+    assert_eq!(leftovers(&out), Vec::<String>::new());
 }
 
 #[test]
@@ -454,6 +455,7 @@ fn damaged_state_or_other_settings_need_full() {
     assert_eq!(m["incremental"]["mode"], "full");
     assert_eq!(m["incremental"]["full_reason"], "--full");
     assert_same_as_full(&out, &input);
+    assert_no_name_reused(&out);
     // And the next run is incremental again.
     let m = run_lib(&input, &out);
     assert!(m.incremental.nothing_new);
@@ -564,17 +566,49 @@ fn seen(out: &Path) -> (String, Vec<String>) {
     )
 }
 
+/// What interrupted runs left: staging folders, the lock, snapshots never published.
 fn leftovers(out: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".callrec"))
         .collect();
-    let snapshots = std::fs::read_dir(out.join("_snapshots")).unwrap().count();
-    if snapshots > 2 {
-        v.push(format!("{snapshots} snapshots"));
+    let current = std::fs::read_link(out.join("_current")).unwrap();
+    let current: u64 = current
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    for e in std::fs::read_dir(out.join("_snapshots")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        if name.parse::<u64>().map_or(true, |g| g > current) {
+            v.push(format!("_snapshots/{name}"));
+        }
     }
+    assert_no_name_reused(out);
     v
+}
+
+/// A part file name found in two snapshots is the same file (a hard link): names are never
+/// reused with other content, so a reader holding a list of names never reads a wrong file.
+fn assert_no_name_reused(out: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: BTreeMap<PathBuf, u64> = BTreeMap::new();
+    for snap in std::fs::read_dir(out.join("_snapshots")).unwrap() {
+        let snap = snap.unwrap().path();
+        for e in walkdir::WalkDir::new(&snap) {
+            let e = e.unwrap();
+            if e.path().extension().is_some_and(|x| x == "parquet") {
+                let rel = e.path().strip_prefix(&snap).unwrap().to_path_buf();
+                let ino = e.metadata().unwrap().ino();
+                if let Some(other) = seen.insert(rel.clone(), ino) {
+                    assert_eq!(other, ino, "{} reused with other content", rel.display());
+                }
+            }
+        }
+    }
 }
 
 #[test]
