@@ -318,7 +318,11 @@ pub fn write_empty_part(cfg: &SinkConfig, table: Table) -> anyhow::Result<PartFi
     let id = cfg.next_part.fetch_add(1, Ordering::Relaxed);
     let path = cfg.part_path(table, None, id);
     let w = open_writer(&path, table, &cfg.props[table.index()])?;
-    w.close()
+    // Flushed and fsynced like every part file: a published snapshot must survive a power cut.
+    w.into_inner()
+        .map_err(anyhow::Error::from)
+        .and_then(|b| b.into_inner().map_err(|e| e.into_error().into()))
+        .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     Ok(PartFile {
         id,

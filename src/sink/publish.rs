@@ -557,3 +557,68 @@ pub fn rewrite_without_calls(
     filter_file(src, dst, table, &keep, props)?;
     Ok(Rewrite::Written(left))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(out: &Path, g: u64, replaced_ago_s: u64) {
+        let d = out.join(SNAPSHOTS).join(snapshot_name(g));
+        std::fs::create_dir_all(&d).unwrap();
+        let f = std::fs::File::create(d.join(SUCCESS)).unwrap();
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(replaced_ago_s);
+        f.set_modified(t).unwrap();
+    }
+
+    fn left(out: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(out.join(SNAPSHOTS))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn prune_keeps_current_previous_and_recently_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path();
+        // Snapshot g was replaced when g + 1 was published (its _SUCCESS time).
+        snapshot(out, 1, 3 * 3600);
+        snapshot(out, 2, 2 * 3600); // 1 replaced two hours ago: removed
+        snapshot(out, 3, 60); // 2 replaced a minute ago: kept
+        snapshot(out, 4, 30);
+        snapshot(out, 5, 0); // newer than current: a run died before publishing it
+        std::fs::create_dir_all(out.join(SNAPSHOTS).join("junk")).unwrap();
+        let unfinished = prune_snapshots(out, Some(4), Some(3)).unwrap();
+        assert_eq!(left(out), ["00000002", "00000003", "00000004"]);
+        assert_eq!(unfinished, ["_snapshots/junk", "_snapshots/00000005"]);
+        let (gen, part) = scan_numbers(out).unwrap();
+        assert_eq!((gen, part), (4, 0));
+    }
+
+    #[test]
+    fn recover_removes_leftovers_and_reports_them() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path();
+        snapshot(out, 1, 0);
+        std::fs::write(out.join(pointer_target(1)).join(MANIFEST), "{}").unwrap();
+        replace_with_link(out, CURRENT, &pointer_target(1)).unwrap();
+        snapshot(out, 2, 0);
+        std::fs::create_dir_all(out.join(".callrec-staging-77/calls")).unwrap();
+        let mut notes = Vec::new();
+        let e = recover(out, &mut notes).unwrap();
+        assert!(
+            matches!(e, Existing::Snapshot { generation: 1, .. }),
+            "{e:?}"
+        );
+        assert_eq!(left(out), ["00000001"]);
+        assert!(!out.join(".callrec-staging-77").exists());
+        assert!(notes[0].contains(".callrec-staging-77"), "{notes:?}");
+        assert!(notes[0].contains("_snapshots/00000002"), "{notes:?}");
+        for t in Table::ALL {
+            let link = std::fs::read_link(out.join(t.name())).unwrap();
+            assert_eq!(link, Path::new(CURRENT).join(t.name()));
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! damaged state is reported, the single-writer lock, crashes (named crash points and SIGKILL at
 //! random moments) never break the last dataset, and full disks, read-only outputs and unreadable
 //! inputs give clear errors.
+#![cfg(unix)]
 
 use crate::common::*;
 use callrec::run::{flatten, FlattenConfig};
