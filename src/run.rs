@@ -1306,9 +1306,11 @@ pub fn parse_only(inputs: &[PathBuf], threads: usize, limits: &Limits) -> Result
         for _ in 0..threads {
             s.spawn(|| {
                 let (mut records, mut bytes) = (0u64, 0u64);
+                let mut buf = Vec::new();
                 while let Some(file) = found.files.get(next.fetch_add(1, Ordering::Relaxed)) {
                     bytes += file.size;
-                    let _ = decode::read_documents(file, limits, |doc, _| {
+                    // The same reading as `flatten`'s workers: one reused buffer per thread.
+                    let _ = decode::read_documents_into(file, limits, &mut buf, |doc, _| {
                         decode::decode_document(doc, 1, |item, _| {
                             if let Item::Record(rec) = item {
                                 records += 1;
