@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod doc_examples;
 mod fixtures;
+mod fuzz;
 mod hostile;
 mod nightly;
 mod pii;
