@@ -131,13 +131,13 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     let pos = any::<usize>();
     let tok = 0..TOKENS.len();
     prop_oneof![
-        (pos.clone(), 0u8..8).prop_map(|(p, b)| Mutation::FlipBit(p, b)),
-        (pos.clone(), any::<u8>()).prop_map(|(p, b)| Mutation::SetByte(p, b)),
-        (pos.clone(), tok.clone()).prop_map(|(p, t)| Mutation::Insert(p, t)),
-        (pos.clone(), 0usize..16, tok).prop_map(|(p, n, t)| Mutation::Replace(p, n, t)),
-        (pos.clone(), 0usize..64).prop_map(|(p, n)| Mutation::Delete(p, n)),
-        pos.clone().prop_map(Mutation::Truncate),
-        (any::<usize>(), pos.clone(), pos).prop_map(|(s, a, b)| Mutation::Splice(s, a, b)),
+        (pos, 0u8..8).prop_map(|(p, b)| Mutation::FlipBit(p, b)),
+        (pos, any::<u8>()).prop_map(|(p, b)| Mutation::SetByte(p, b)),
+        (pos, tok.clone()).prop_map(|(p, t)| Mutation::Insert(p, t)),
+        (pos, 0usize..16, tok).prop_map(|(p, n, t)| Mutation::Replace(p, n, t)),
+        (pos, 0usize..64).prop_map(|(p, n)| Mutation::Delete(p, n)),
+        pos.prop_map(Mutation::Truncate),
+        (any::<usize>(), pos, pos).prop_map(|(s, a, b)| Mutation::Splice(s, a, b)),
     ]
 }
 
