@@ -299,7 +299,7 @@ impl<'c> Worker<'c> {
                 DocLoc::Whole => 1,
                 DocLoc::Line(n) => n,
             };
-            decode::decode_document(doc, base_line, |item, pos| {
+            decode::decode_doc(doc, base_line, |item, pos| {
                 item_no += 1;
                 if fatal.is_none() {
                     if let Err(e) = self.handle(file, &path, loc, (file.index, item_no), item, pos)
@@ -1162,7 +1162,7 @@ fn merge_page(
     let mut found = false;
     let mut fatal = None;
     let res = decode::read_document_at(file, &cfg.limits, page.loc, |doc| {
-        decode::decode_document(doc, page.position.line, |item, _| {
+        decode::decode_doc(doc, page.position.line, |item, _| {
             let Item::ChildPage { items, .. } = item else {
                 return;
             };
@@ -1311,7 +1311,7 @@ pub fn parse_only(inputs: &[PathBuf], threads: usize, limits: &Limits) -> Result
                     bytes += file.size;
                     // The same reading as `flatten`'s workers: one reused buffer per thread.
                     let _ = decode::read_documents_into(file, limits, &mut buf, |doc, _| {
-                        decode::decode_document(doc, 1, |item, _| {
+                        decode::decode_doc(doc, 1, |item, _| {
                             if let Item::Record(rec) = item {
                                 records += 1;
                                 std::hint::black_box(&rec);

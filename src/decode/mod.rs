@@ -133,6 +133,15 @@ fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
 }
 
+/// One document handed out by [`read_documents`].
+#[derive(Debug, Clone, Copy)]
+pub enum Doc<'a> {
+    Json(&'a [u8]),
+    /// An NDJSON line longer than the limit: skipped (never held in memory) and reported, and
+    /// the lines after it are still read.
+    TooLarge(u64),
+}
+
 /// Reads `file` and calls `on_doc` for every JSON document in it, in order.
 ///
 /// `on_doc` returns true when a whole-file document turned out to be several JSON documents one
@@ -141,7 +150,7 @@ fn strip_bom(b: &[u8]) -> &[u8] {
 pub fn read_documents(
     file: &InputFile,
     limits: &Limits,
-    on_doc: impl FnMut(&[u8], DocLoc) -> bool,
+    on_doc: impl FnMut(Doc, DocLoc) -> bool,
 ) -> Result<(), FileError> {
     read_documents_into(file, limits, &mut Vec::new(), on_doc)
 }
@@ -152,12 +161,12 @@ pub fn read_documents_into(
     file: &InputFile,
     limits: &Limits,
     buf: &mut Vec<u8>,
-    mut on_doc: impl FnMut(&[u8], DocLoc) -> bool,
+    mut on_doc: impl FnMut(Doc, DocLoc) -> bool,
 ) -> Result<(), FileError> {
     let mut r = open(file)?;
     match file.layout {
-        Layout::Lines => read_lines(&mut r, limits, |line, n| {
-            on_doc(line, DocLoc::Line(n));
+        Layout::Lines => read_lines(&mut r, limits, |doc, loc| {
+            on_doc(doc, loc);
         }),
         Layout::Document => {
             buf.clear();
@@ -170,9 +179,9 @@ pub fn read_documents_into(
             if doc.iter().all(u8::is_ascii_whitespace) {
                 return Err(FileError::Empty);
             }
-            if on_doc(doc, DocLoc::Whole) {
-                return read_lines(&mut &buf[..], limits, |line, n| {
-                    on_doc(line, DocLoc::Line(n));
+            if on_doc(Doc::Json(doc), DocLoc::Whole) {
+                return read_lines(&mut &buf[..], limits, |doc, loc| {
+                    on_doc(doc, loc);
                 });
             }
             Ok(())
@@ -183,7 +192,7 @@ pub fn read_documents_into(
 fn read_lines(
     r: &mut dyn BufRead,
     limits: &Limits,
-    mut on_line: impl FnMut(&[u8], u64),
+    mut on_line: impl FnMut(Doc, DocLoc),
 ) -> Result<(), FileError> {
     let mut buf = Vec::new();
     let mut n = 0u64;
@@ -198,7 +207,17 @@ fn read_lines(
         }
         n += 1;
         if buf.len() as u64 > limits.max_document_bytes && !buf.ends_with(b"\n") {
-            return Err(FileError::TooLarge(limits.max_document_bytes));
+            any = true;
+            // Skip the rest of the line without keeping it, then go on with the next one.
+            loop {
+                buf.clear();
+                let more = r.take(64 * 1024).read_until(b'\n', &mut buf)?;
+                if more == 0 || buf.ends_with(b"\n") {
+                    break;
+                }
+            }
+            on_line(Doc::TooLarge(limits.max_document_bytes), DocLoc::Line(n));
+            continue;
         }
         let line = if n == 1 { strip_bom(&buf) } else { &buf[..] };
         let line = line.trim_ascii();
@@ -206,7 +225,7 @@ fn read_lines(
             continue;
         }
         any = true;
-        on_line(line, n);
+        on_line(Doc::Json(line), DocLoc::Line(n));
     }
     if !any {
         return Err(FileError::Empty);
@@ -219,7 +238,7 @@ pub fn read_document_at(
     file: &InputFile,
     limits: &Limits,
     loc: DocLoc,
-    mut f: impl FnMut(&[u8]),
+    mut f: impl FnMut(Doc),
 ) -> Result<(), FileError> {
     read_documents(file, limits, |doc, l| {
         if l == loc {
@@ -292,6 +311,28 @@ fn graph_error_reason(raw: &RawValue) -> String {
 }
 
 const NOTIFICATION: &str = "a change notification, not a call record: it carries only the call id; fetch the record with GET /communications/callRecords/{id}?$expand=sessions($expand=segments)";
+
+/// [`decode_document`] for anything [`read_documents`] hands out: an oversized line becomes a
+/// rejected item at its line.
+pub fn decode_doc<'a>(doc: Doc<'a>, base_line: u64, mut f: impl FnMut(Item<'a>, Position)) -> bool {
+    match doc {
+        Doc::Json(bytes) => decode_document(bytes, base_line, f),
+        Doc::TooLarge(limit) => {
+            let reason = format!(
+                "line is larger than the limit of {limit} bytes (raise --max-document-mb); it was skipped"
+            );
+            f(
+                Item::Rejected(reason),
+                Position {
+                    line: base_line,
+                    column: None,
+                    element: None,
+                },
+            );
+            false
+        }
+    }
+}
 
 /// Classifies one JSON document (`base_line` = the line it starts on) and reports its items.
 ///
