@@ -366,34 +366,12 @@ graph_object! {
 /// (Key order is kept as sent; re-sorting through a JSON DOM cost more than the rest of the row.)
 pub fn compact_json(raw: &RawValue) -> std::borrow::Cow<'_, str> {
     let text = raw.get();
-    let bytes = text.as_bytes();
-    let mut in_string = false;
-    let mut escaped = false;
-    let needs = bytes.iter().any(|&b| {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            false
-        } else if b == b'"' {
-            in_string = true;
-            false
-        } else {
-            b.is_ascii_whitespace()
-        }
-    });
-    if !needs {
-        return std::borrow::Cow::Borrowed(text);
-    }
     // Byte-level: whitespace, quotes and backslashes are ASCII and never occur inside a UTF-8
     // multi-byte sequence, so copying the spans between skipped bytes keeps the text valid.
-    let mut out = String::with_capacity(text.len());
+    // The output buffer is only allocated once a whitespace byte outside a string is seen.
+    let mut out: Option<String> = None;
     let (mut in_string, mut escaped, mut start) = (false, false, 0usize);
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in text.as_bytes().iter().enumerate() {
         if in_string {
             if escaped {
                 escaped = false;
@@ -405,12 +383,18 @@ pub fn compact_json(raw: &RawValue) -> std::borrow::Cow<'_, str> {
         } else if b == b'"' {
             in_string = true;
         } else if b.is_ascii_whitespace() {
-            out.push_str(&text[start..i]);
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[start..i]);
             start = i + 1;
         }
     }
-    out.push_str(&text[start..]);
-    std::borrow::Cow::Owned(out)
+    match out {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(mut o) => {
+            o.push_str(&text[start..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,6 @@
 //! The binary: exit codes for cron, and nothing published on a fatal error.
 
 use crate::common::*;
-use assert_cmd::Command;
-
-fn callrec() -> Command {
-    Command::cargo_bin("callrec").unwrap()
-}
 
 #[test]
 fn exit_0_on_sample_data_with_summary() {

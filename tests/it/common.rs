@@ -12,6 +12,11 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The `callrec` binary under test.
+pub fn callrec() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("callrec").unwrap()
+}
+
 pub fn fixture(p: &str) -> PathBuf {
     root().join("tests/fixtures").join(p)
 }
@@ -39,18 +44,8 @@ impl Run {
 
 pub fn run_with(inputs: &[PathBuf], threads: usize) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = FlattenConfig {
-        inputs: inputs.to_vec(),
-        out: dir.path().join("out"),
-        threads,
-        limits: Default::default(),
-        progress: false,
-        buildings: None,
-        quality_profile: Default::default(),
-        compression: Default::default(),
-        pii: Default::default(),
-        full: false,
-    };
+    let mut cfg = FlattenConfig::new(inputs.to_vec(), dir.path().join("out"));
+    cfg.threads = threads;
     let manifest = flatten(&cfg).expect("flatten runs");
     let r = &manifest.records;
     assert_eq!(

@@ -8,18 +8,10 @@ use std::path::PathBuf;
 
 fn run_quality(buildings: Option<PathBuf>, profile: Profile) -> Run {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = FlattenConfig {
-        inputs: vec![fixture("good")],
-        out: dir.path().join("out"),
-        threads: 2,
-        limits: Default::default(),
-        progress: false,
-        buildings,
-        quality_profile: profile,
-        compression: Default::default(),
-        pii: Default::default(),
-        full: false,
-    };
+    let mut cfg = FlattenConfig::new(vec![fixture("good")], dir.path().join("out"));
+    cfg.threads = 2;
+    cfg.buildings = buildings;
+    cfg.quality_profile = profile;
     let manifest = flatten(&cfg).expect("flatten runs");
     Run { dir, manifest }
 }
@@ -280,18 +272,9 @@ fn cli_records_profile_and_building_file_in_manifest() {
 #[test]
 fn merged_session_pages_use_the_run_profile() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = FlattenConfig {
-        inputs: vec![root().join("sample-data")],
-        out: dir.path().join("out"),
-        threads: 2,
-        limits: Default::default(),
-        progress: false,
-        buildings: None,
-        quality_profile: Profile::CqdLegacy5Metric,
-        compression: Default::default(),
-        pii: Default::default(),
-        full: false,
-    };
+    let mut cfg = FlattenConfig::new(vec![root().join("sample-data")], dir.path().join("out"));
+    cfg.threads = 2;
+    cfg.quality_profile = Profile::CqdLegacy5Metric;
     let manifest = flatten(&cfg).expect("flatten runs");
     assert!(manifest.child_pages["sessions"].items_added > 0);
     let r = Run { dir, manifest };

@@ -2,11 +2,6 @@
 //! `callrec report` over an existing dataset (the figures are tested in the report crate).
 
 use crate::common::*;
-use assert_cmd::Command;
-
-fn callrec() -> Command {
-    Command::cargo_bin("callrec").unwrap()
-}
 
 fn summary(dir: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
