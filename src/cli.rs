@@ -84,8 +84,8 @@ pub struct FlattenArgs {
     pub max_document_mb: u64,
 
     /// Do not write the call-quality reports to DIR/reports/ after the run (an earlier report
-    /// there is removed, so it cannot be mistaken for this dataset's).
-    #[cfg(feature = "report")]
+    /// there is removed, so it cannot be mistaken for this dataset's). Accepted, and implied, by
+    /// builds without the `report` feature, so cron lines work with either build.
     #[arg(long)]
     pub no_report: bool,
 

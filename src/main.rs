@@ -56,7 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::Success)
         }
         Command::Flatten(args) => {
-            #[cfg(feature = "report")]
+            #[cfg_attr(not(feature = "report"), allow(unused_variables))]
             let no_report = args.no_report;
             let (cfg, quiet) = args.resolve()?;
             let manifest = callrec::run::flatten(&cfg)?;
