@@ -88,7 +88,10 @@ impl PiiKind {
 /// page paths (the export's file names); the `@odata.nextLink` URLs (they hold the call id).
 pub fn classify(name: &str) -> Option<PiiKind> {
     let ends = |s: &str| name.ends_with(s);
-    let is_or_ends = |s: &str| name == s || name.ends_with(&format!("_{s}"));
+    let is_or_ends = |s: &str| {
+        name.strip_suffix(s)
+            .is_some_and(|rest| rest.is_empty() || rest.ends_with('_'))
+    };
     if ends("user_principal_name") {
         Some(PiiKind::Upn)
     } else if ends("display_name") {

@@ -262,11 +262,12 @@ impl BuildingIndex {
     }
 
     fn lookup_where(&self, addr: IpAddr, vpn_only: bool) -> Option<&Building> {
-        let (v6, bits, prefixes) = match canonical(addr) {
-            IpAddr::V4(a) => (false, u32::from(a) as u128, &self.prefixes_v4),
-            IpAddr::V6(a) => (true, u128::from(a), &self.prefixes_v6),
+        let (v6, bits, width) = addr_bits(canonical(addr));
+        let prefixes = if v6 {
+            &self.prefixes_v6
+        } else {
+            &self.prefixes_v4
         };
-        let width = if v6 { 128 } else { 32 };
         prefixes.iter().find_map(|&len| {
             let &i = self.by_range.get(&(v6, len, mask(bits, len, width)))?;
             let b = &self.buildings[i as usize];
@@ -305,11 +306,17 @@ fn mask(bits: u128, len: u8, width: u8) -> u128 {
     }
 }
 
-fn range_key(network: IpAddr, len: u8) -> RangeKey {
-    match network {
-        IpAddr::V4(a) => (false, len, mask(u32::from(a) as u128, len, 32)),
-        IpAddr::V6(a) => (true, len, mask(u128::from(a), len, 128)),
+/// (is IPv6, the address as bits, its width in bits).
+fn addr_bits(a: IpAddr) -> (bool, u128, u8) {
+    match a {
+        IpAddr::V4(a) => (false, u32::from(a) as u128, 32),
+        IpAddr::V6(a) => (true, u128::from(a), 128),
     }
+}
+
+fn range_key(network: IpAddr, len: u8) -> RangeKey {
+    let (v6, bits, width) = addr_bits(network);
+    (v6, len, mask(bits, len, width))
 }
 
 /// An address as Graph writes it in `subnet` / `ipAddress`: trimmed, and a `/prefix` or an IPv6
@@ -508,11 +515,9 @@ fn parse_row(fields: &[String], raw: &str, delim: char, line: usize) -> Result<B
         return Err(problems.join("; "));
     }
     let (network, prefix_len) = (network.expect("checked"), prefix_len.expect("checked"));
-    let network = match network {
-        IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(
-            mask(u32::from(a) as u128, prefix_len, 32) as u32
-        )),
-        IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(mask(u128::from(a), prefix_len, 128))),
+    let network = match range_key(network, prefix_len) {
+        (false, _, bits) => IpAddr::V4(Ipv4Addr::from(bits as u32)),
+        (true, _, bits) => IpAddr::V6(Ipv6Addr::from(bits)),
     };
     let text = |i: usize| Some(fields[i].clone()).filter(|s| !s.is_empty());
     Ok(Building {

@@ -276,43 +276,9 @@ pub fn classify(profile: Profile, modality: Modality, m: &Metrics) -> Classifica
             if gate <= AUDIO_PACKET_UTILIZATION_GATE {
                 return Classification::UNCLASSIFIED;
             }
-            any_of(&[
-                (
-                    Reason::RoundTrip,
-                    present_ms(m.round_trip_ms),
-                    AUDIO_ROUND_TRIP_MS,
-                ),
-                (
-                    Reason::PacketLoss,
-                    present(m.packet_loss_rate),
-                    AUDIO_PACKET_LOSS_RATE,
-                ),
-                (Reason::Jitter, present_ms(m.jitter_ms), AUDIO_JITTER_MS),
-            ])
+            any_of(&audio_checks(m)[..3])
         }
-        (Modality::Audio, Profile::CqdLegacy5Metric) => any_of(&[
-            (
-                Reason::RoundTrip,
-                present_ms(m.round_trip_ms),
-                AUDIO_ROUND_TRIP_MS,
-            ),
-            (
-                Reason::PacketLoss,
-                present(m.packet_loss_rate),
-                AUDIO_PACKET_LOSS_RATE,
-            ),
-            (Reason::Jitter, present_ms(m.jitter_ms), AUDIO_JITTER_MS),
-            (
-                Reason::Degradation,
-                present(m.audio_degradation),
-                AUDIO_DEGRADATION,
-            ),
-            (
-                Reason::ConcealedRatio,
-                present(m.concealed_ratio),
-                AUDIO_CONCEALED_RATIO,
-            ),
-        ]),
+        (Modality::Audio, Profile::CqdLegacy5Metric) => any_of(&audio_checks(m)),
         // The video rule is the same in both profiles (the freeze classifier score is not in
         // Graph).
         (Modality::Video, _) => video_cascade(
@@ -352,6 +318,34 @@ pub fn classify(profile: Profile, modality: Modality, m: &Metrics) -> Classifica
         // does not have) cannot be classified.
         (Modality::Data | Modality::Other, _) => Classification::UNCLASSIFIED,
     }
+}
+
+/// The audio metrics with their thresholds, in `poor_reasons` order: the current rules read the
+/// first three, the legacy rules all five.
+fn audio_checks(m: &Metrics) -> [(Reason, Option<f64>, f64); 5] {
+    [
+        (
+            Reason::RoundTrip,
+            present_ms(m.round_trip_ms),
+            AUDIO_ROUND_TRIP_MS,
+        ),
+        (
+            Reason::PacketLoss,
+            present(m.packet_loss_rate),
+            AUDIO_PACKET_LOSS_RATE,
+        ),
+        (Reason::Jitter, present_ms(m.jitter_ms), AUDIO_JITTER_MS),
+        (
+            Reason::Degradation,
+            present(m.audio_degradation),
+            AUDIO_DEGRADATION,
+        ),
+        (
+            Reason::ConcealedRatio,
+            present(m.concealed_ratio),
+            AUDIO_CONCEALED_RATIO,
+        ),
+    ]
 }
 
 fn judge(reason: Reason, poor: bool) -> Classification {
