@@ -161,6 +161,52 @@ fn f64_null() -> Expr {
     lit(NULL).cast(DataType::Float64)
 }
 
+/// A selector of the one column `c`.
+fn by_name(c: &str) -> Selector {
+    Selector::ByName {
+        names: Arc::from([PlSmallStr::from(c)]),
+        strict: true,
+    }
+}
+
+/// `audio_target` and `audio_status` of a row, from its `target_scope` / `target_network`.
+fn audio_target_columns() -> [Expr; 2] {
+    let psr_t = targets::target_value(|t| t.poor_stream_rate);
+    [
+        psr_t.clone().alias("audio_target"),
+        targets::status_expr(
+            col("audio_poor_of_classified"),
+            psr_t,
+            col("audio_poor") + col("audio_good"),
+        )
+        .alias("audio_status"),
+    ]
+}
+
+/// `setup_target`, `setup_status`, `drop_target` and `drop_status` of a row, from its
+/// `target_scope` / `target_network`; `units` is the setup failure rate's denominator.
+fn reliability_target_columns(units: Expr) -> [Expr; 4] {
+    let setup_t = targets::target_value(|t| t.setup_failure_rate);
+    let drop_t = targets::target_value(|t| t.drop_failure_rate);
+    [
+        setup_t.clone().alias("setup_target"),
+        targets::status_expr(col("setup_failure_rate_approx"), setup_t, units)
+            .alias("setup_status"),
+        drop_t.clone().alias("drop_target"),
+        targets::status_expr(
+            col("drop_failure_rate_approx"),
+            drop_t,
+            col("setup_succeeded"),
+        )
+        .alias("drop_status"),
+    ]
+}
+
+/// `target_scope / target_network`.
+fn target_line() -> Expr {
+    (col("target_scope") + lit(" / ") + col("target_network")).alias("target_line")
+}
+
 /// The stream-measure columns of a breakdown row, in output order (after the dimensions).
 pub fn stream_columns() -> Vec<String> {
     let mut v: Vec<String> = vec!["calls".into(), "streams".into()];
@@ -235,17 +281,8 @@ pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
     let out = grouped
         .with_columns(derived)
         .with_columns([scope.alias("target_scope"), network.alias("target_network")]);
-    let audio_target = targets::target_value(|t| t.poor_stream_rate);
-    let out = out.with_columns([
-        audio_target.clone().alias("audio_target"),
-        targets::status_expr(
-            col("audio_poor_of_classified"),
-            audio_target,
-            col("audio_poor") + col("audio_good"),
-        )
-        .alias("audio_status"),
-        (col("target_scope") + lit(" / ") + col("target_network")).alias("target_line"),
-    ]);
+    let [audio_target, audio_status] = audio_target_columns();
+    let out = out.with_columns([audio_target, audio_status, target_line()]);
     let mut sel: Vec<Expr> = dims.iter().map(|d| col(*d)).collect();
     sel.extend(stream_columns().iter().map(|c| col(c.as_str())));
     out.select(sel)
@@ -390,8 +427,6 @@ fn reliability(lf: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
 
 fn reliability_rates(g: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
     let (scope, network) = targets::row_target(dims);
-    let setup_t = targets::target_value(|t| t.setup_failure_rate);
-    let drop_t = targets::target_value(|t| t.drop_failure_rate);
     g.with_columns([
         (n(unit) - n("setup_failures")).alias("setup_succeeded"),
         scope.alias("target_scope"),
@@ -400,19 +435,8 @@ fn reliability_rates(g: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
     .with_columns([
         ratio("setup_failures", n(unit)).alias("setup_failure_rate_approx"),
         ratio("drops", col("setup_succeeded")).alias("drop_failure_rate_approx"),
-        setup_t.clone().alias("setup_target"),
-        drop_t.clone().alias("drop_target"),
     ])
-    .with_columns([
-        targets::status_expr(col("setup_failure_rate_approx"), setup_t, n(unit))
-            .alias("setup_status"),
-        targets::status_expr(
-            col("drop_failure_rate_approx"),
-            drop_t,
-            col("setup_succeeded"),
-        )
-        .alias("drop_status"),
-    ])
+    .with_columns(reliability_target_columns(n(unit)))
 }
 
 const RELIABILITY_COLUMNS: &[&str] = &[
@@ -490,6 +514,10 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     // Collect the narrow per-stream frame once; every breakdown runs over it.
     let streams = collect(inp.streams.clone(), "streams")?;
     let s = || streams.clone().lazy();
+    // The narrow per-segment frame too: the overview, targets, reliability, failures, by-day
+    // and by-call-type tables all read it.
+    let segments = collect(inp.segments.clone(), "segments")?;
+    let seg = || segments.clone().lazy();
 
     let profiles = collect(
         s().select([col("quality_profile").drop_nulls().unique_stable()]),
@@ -536,23 +564,14 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     };
 
     // --- overview --------------------------------------------------------------------------
+    let known_day = || col("day").filter(col("day").neq(lit(UNKNOWN)));
     let calls = collect(
         inp.calls.clone().select([
             len().cast(DataType::Int64).alias("calls"),
             (col("duration_ms").sum() / lit(60_000.0)).alias("minutes"),
-            col("day")
-                .filter(col("day").neq(lit(UNKNOWN)))
-                .min()
-                .alias("first_day"),
-            col("day")
-                .filter(col("day").neq(lit(UNKNOWN)))
-                .max()
-                .alias("last_day"),
-            col("day")
-                .filter(col("day").neq(lit(UNKNOWN)))
-                .n_unique()
-                .cast(DataType::Int64)
-                .alias("days"),
+            known_day().min().alias("first_day"),
+            known_day().max().alias("last_day"),
+            known_day().n_unique().cast(DataType::Int64).alias("days"),
         ]),
         "calls",
     )?;
@@ -586,9 +605,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
         "sessions",
     )?;
     let segments_n = collect(
-        inp.segments
-            .clone()
-            .select([len().cast(DataType::Int64).alias("segments")]),
+        seg().select([len().cast(DataType::Int64).alias("segments")]),
         "segments",
     )?;
     let overall = collect(stream_measures(s(), &[]), "streams")?;
@@ -691,10 +708,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
             s().filter(is("quality", "poor"))
                 .select([col("modality"), col("poor_reasons").alias("reason")])
                 .explode(
-                    Selector::ByName {
-                        names: Arc::from([PlSmallStr::from("reason")]),
-                        strict: true,
-                    },
+                    by_name("reason"),
                     ExplodeOptions {
                         empty_as_null: true,
                         keep_nulls: true,
@@ -732,7 +746,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
         );
         seg_aggs.push(count_if(f.and(is("failure_info_stage", "midcall"))).alias(format!("d{i}")));
     }
-    let rcounts = collect(inp.segments.clone().select(seg_aggs), "targets")?;
+    let rcounts = collect(seg().select(seg_aggs), "targets")?;
     let get = |df: &DataFrame, c: &str| -> Result<i64> {
         Ok(df
             .column(c)?
@@ -799,9 +813,9 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
 
     // --- reliability and failures ------------------------------------------------------------
     let mut rel = Vec::new();
-    for (unit, lf) in [("segments", &inp.segments), ("sessions", &inp.sessions)] {
+    for (unit, lf) in [("segments", seg()), ("sessions", inp.sessions.clone())] {
         let df = collect(
-            reliability(lf.clone(), unit, &[]).select(
+            reliability(lf, unit, &[]).select(
                 [lit(unit).alias("source"), col(unit).alias("units")]
                     .into_iter()
                     .chain(RELIABILITY_COLUMNS.iter().map(|c| col(*c)))
@@ -825,29 +839,28 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     let mut fails = Vec::new();
-    for (unit, lf) in [("segments", &inp.segments), ("sessions", &inp.sessions)] {
+    for (unit, lf) in [("segments", seg()), ("sessions", inp.sessions.clone())] {
         fails.push(
-            lf.clone()
-                .filter(
-                    col("failure_info_stage")
-                        .is_not_null()
-                        .or(col("failure_info_reason").is_not_null()),
-                )
-                .group_by([
-                    col("failure_info_stage")
-                        .fill_null(lit(UNKNOWN))
-                        .alias("stage"),
-                    col("failure_info_reason")
-                        .fill_null(lit(UNKNOWN))
-                        .alias("reason"),
-                ])
-                .agg([len().cast(DataType::Int64).alias("count")])
-                .select([
-                    lit(unit).alias("source"),
-                    col("stage"),
-                    col("reason"),
-                    col("count"),
-                ]),
+            lf.filter(
+                col("failure_info_stage")
+                    .is_not_null()
+                    .or(col("failure_info_reason").is_not_null()),
+            )
+            .group_by([
+                col("failure_info_stage")
+                    .fill_null(lit(UNKNOWN))
+                    .alias("stage"),
+                col("failure_info_reason")
+                    .fill_null(lit(UNKNOWN))
+                    .alias("reason"),
+            ])
+            .agg([len().cast(DataType::Int64).alias("count")])
+            .select([
+                lit(unit).alias("source"),
+                col("stage"),
+                col("reason"),
+                col("count"),
+            ]),
         );
     }
     let fails = collect(
@@ -894,12 +907,10 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     push("feedback_ratings", "Feedback ratings", ratings)?;
     let tokens = collect(
         sorted(
-            fb.select([col("tokens").alias("token")])
+            fb.clone()
+                .select([col("tokens").alias("token")])
                 .explode(
-                    Selector::ByName {
-                        names: Arc::from([PlSmallStr::from("token")]),
-                        strict: true,
-                    },
+                    by_name("token"),
                     ExplodeOptions {
                         empty_as_null: true,
                         keep_nulls: false,
@@ -928,19 +939,14 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
             len().cast(DataType::Int64).alias("calls"),
             (col("duration_ms").sum() / lit(60_000.0)).alias("minutes"),
         ]);
-        let st = stream_measures(s(), &[dim]).drop(Selector::ByName {
-            names: Arc::from([PlSmallStr::from("calls")]),
-            strict: true,
-        });
-        let rl = reliability(inp.segments.clone(), "segments", &[dim]).select(
+        let st = stream_measures(s(), &[dim]).drop(by_name("calls"));
+        let rl = reliability(seg(), "segments", &[dim]).select(
             [col(dim), col("segments")]
                 .into_iter()
                 .chain(RELIABILITY_COLUMNS.iter().map(|c| col(*c)))
                 .collect::<Vec<_>>(),
         );
-        let fbk = feedback_rows(&inp.sessions)
-            .group_by([col(dim)])
-            .agg(feedback_aggs());
+        let fbk = fb.clone().group_by([col(dim)]).agg(feedback_aggs());
         let joined = base
             .left_join(st, col(dim), col(dim))
             .left_join(rl, col(dim), col(dim))
@@ -975,29 +981,11 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
             scope.alias("target_scope"),
             network.alias("target_network"),
         ]);
-        let psr_t = targets::target_value(|t| t.poor_stream_rate);
-        let setup_t = targets::target_value(|t| t.setup_failure_rate);
-        let drop_t = targets::target_value(|t| t.drop_failure_rate);
-        let joined = joined.with_columns([
-            psr_t.clone().alias("audio_target"),
-            targets::status_expr(
-                col("audio_poor_of_classified"),
-                psr_t,
-                col("audio_poor") + col("audio_good"),
-            )
-            .alias("audio_status"),
-            setup_t.clone().alias("setup_target"),
-            targets::status_expr(col("setup_failure_rate_approx"), setup_t, col("segments"))
-                .alias("setup_status"),
-            drop_t.clone().alias("drop_target"),
-            targets::status_expr(
-                col("drop_failure_rate_approx"),
-                drop_t,
-                col("setup_succeeded"),
-            )
-            .alias("drop_status"),
-            (col("target_scope") + lit(" / ") + col("target_network")).alias("target_line"),
-        ]);
+        // Recomputed after the joins: rows without streams or segments get them too.
+        let joined = joined
+            .with_columns(audio_target_columns())
+            .with_columns(reliability_target_columns(col("segments")))
+            .with_column(target_line());
         let mut sel = vec![col(dim), col("calls"), col("minutes")];
         sel.extend(
             stream_columns()

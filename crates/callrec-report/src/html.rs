@@ -2,7 +2,7 @@
 //! headline figures, charts and the report tables. Every text from the data is escaped.
 
 use crate::compute::{fmt_pct, frac, Report, BREAKDOWNS};
-use crate::markdown::breakdown_columns;
+use crate::markdown::{breakdown_columns, MODALITY_COLUMNS};
 use crate::output::{f64_at, i64_at, text};
 use polars::prelude::*;
 use std::fmt::Write;
@@ -141,6 +141,22 @@ fn bar_color(rate: f64, target: Option<f64>) -> &'static str {
     }
 }
 
+/// The opening of a chart: the `<svg>` tag, its title, and the title shown at `title_x`.
+fn svg_open(title: &str, width: f64, height: f64, title_x: f64) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" font-size=\"11\" font-family=\"sans-serif\">"
+    );
+    let _ = writeln!(o, "<title>{}</title>", esc(title));
+    let _ = writeln!(
+        o,
+        "<text x=\"{title_x}\" y=\"14\" font-weight=\"bold\">{}</text>",
+        esc(title)
+    );
+    o
+}
+
 /// Vertical bars (one per day), with the target as a dashed line.
 pub fn column_chart(title: &str, bars: &[Bar], target: Option<f64>) -> String {
     let (left, top, plot_h, bottom) = (48.0, 24.0, 160.0, 56.0);
@@ -150,17 +166,7 @@ pub fn column_chart(title: &str, bars: &[Bar], target: Option<f64>) -> String {
     let height = top + plot_h + bottom;
     let max = scale_max(bars, target);
     let y = |v: f64| top + plot_h - v / max * plot_h;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" font-size=\"11\" font-family=\"sans-serif\">"
-    );
-    let _ = writeln!(o, "<title>{}</title>", esc(title));
-    let _ = writeln!(
-        o,
-        "<text x=\"{left}\" y=\"14\" font-weight=\"bold\">{}</text>",
-        esc(title)
-    );
+    let mut o = svg_open(title, width, height, left);
     for k in 0..=4 {
         let v = max * k as f64 / 4.0;
         let yy = y(v);
@@ -216,17 +222,7 @@ pub fn bar_chart(title: &str, bars: &[Bar], target: Option<f64>) -> String {
     let height = top + bars.len().max(1) as f64 * row_h + 10.0;
     let max = scale_max(bars, target);
     let x = |v: f64| label_w + v / max * bar_w;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" font-size=\"11\" font-family=\"sans-serif\">"
-    );
-    let _ = writeln!(o, "<title>{}</title>", esc(title));
-    let _ = writeln!(
-        o,
-        "<text x=\"0\" y=\"14\" font-weight=\"bold\">{}</text>",
-        esc(title)
-    );
+    let mut o = svg_open(title, width, height, 0.0);
     if bars.is_empty() {
         let _ = writeln!(o, "<text x=\"0\" y=\"{:.0}\">no data</text>", top + 12.0);
     }
@@ -362,21 +358,7 @@ pub fn render(report: &Report, dataset: &str, generated_at: &str, files: &[Strin
     }
 
     o.push_str("<h2>Poor stream rate by modality</h2>\n");
-    o.push_str(&html_table(
-        &t("modalities"),
-        &[
-            ("modality", "modality"),
-            ("streams", "streams"),
-            ("poor", "poor"),
-            ("good", "good"),
-            ("unclassified", "unclassified"),
-            ("poor_of_classified", "poor ÷ classified"),
-            ("poor_of_all", "poor ÷ all"),
-            ("target", "target"),
-            ("status", "status"),
-        ],
-        20,
-    ));
+    o.push_str(&html_table(&t("modalities"), MODALITY_COLUMNS, 20));
 
     o.push_str("<h2>Targets</h2>\n<p>Microsoft's suggested targets (Teams QoE review guide, Table 2). The audio poor stream rate compared is poor ÷ classified audio streams. Setup and drop failure rates are <b>approximations</b> from Graph failureInfo on segments, not CQD's stream-level CDR measures.</p>\n");
     o.push_str(&html_table(

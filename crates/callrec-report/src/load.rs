@@ -21,30 +21,10 @@ pub fn table_files(dataset: &Path, table: &str) -> Result<Vec<PathBuf>> {
         );
     }
     let mut files = Vec::new();
-    let mut parts: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_dir()
-                && p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("date="))
-        })
-        .collect();
-    parts.sort();
-    for part in parts {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(&part)
-            .with_context(|| format!("cannot read {}", part.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_file()
-                    && p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| !n.starts_with('.') && n.ends_with(".parquet"))
-            })
-            .collect();
-        names.sort();
-        files.extend(names);
+    for part in entries(&dir, |p, n| p.is_dir() && n.starts_with("date="))? {
+        files.extend(entries(&part, |p, n| {
+            p.is_file() && !n.starts_with('.') && n.ends_with(".parquet")
+        })?);
     }
     if files.is_empty() {
         bail!(
@@ -53,6 +33,22 @@ pub fn table_files(dataset: &Path, table: &str) -> Result<Vec<PathBuf>> {
         );
     }
     Ok(files)
+}
+
+/// The entries of `dir` that `keep` (given the path and its UTF-8 file name) accepts, in name
+/// order.
+fn entries(dir: &Path, keep: impl Fn(&Path, &str) -> bool) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| keep(p, n))
+        })
+        .collect();
+    v.sort();
+    Ok(v)
 }
 
 /// A table of the dataset: a lazy scan plus its schema, with a Hive `date` column (string,

@@ -57,6 +57,19 @@ pub fn md_table(df: &DataFrame, columns: &[(&str, &str)], max: usize) -> String 
     o
 }
 
+/// Columns shown for the streams-by-modality table.
+pub const MODALITY_COLUMNS: &[(&str, &str)] = &[
+    ("modality", "modality"),
+    ("streams", "streams"),
+    ("poor", "poor"),
+    ("good", "good"),
+    ("unclassified", "unclassified"),
+    ("poor_of_classified", "poor ÷ classified"),
+    ("poor_of_all", "poor ÷ all"),
+    ("target", "target"),
+    ("status", "status"),
+];
+
 /// Columns shown for a stream breakdown: its dimensions, then the audio measures.
 pub fn breakdown_columns<'a>(dims: &[&'a str]) -> Vec<(&'a str, &'a str)> {
     let mut v: Vec<(&str, &str)> = dims.iter().map(|d| (*d, *d)).collect();
@@ -122,21 +135,7 @@ pub fn render(report: &Report, dataset: &str, generated_at: &str) -> String {
     }
 
     let _ = writeln!(o, "## Poor stream rate by modality\n");
-    o.push_str(&md_table(
-        &t("modalities"),
-        &[
-            ("modality", "modality"),
-            ("streams", "streams"),
-            ("poor", "poor"),
-            ("good", "good"),
-            ("unclassified", "unclassified"),
-            ("poor_of_classified", "poor ÷ classified"),
-            ("poor_of_all", "poor ÷ all"),
-            ("target", "target"),
-            ("status", "status"),
-        ],
-        20,
-    ));
+    o.push_str(&md_table(&t("modalities"), MODALITY_COLUMNS, 20));
 
     let _ = writeln!(
         o,

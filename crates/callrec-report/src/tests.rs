@@ -56,6 +56,17 @@ struct Stream {
     callee: Side,
 }
 
+impl Stream {
+    /// The `caller` or `callee` endpoint.
+    fn side(&self, p: &str) -> &Side {
+        if p == "caller" {
+            &self.caller
+        } else {
+            &self.callee
+        }
+    }
+}
+
 const XSS: &str = "HQ <script>alert(1)</script>";
 const FORMULA: &str = "=cmd|' /C calc'!A0";
 
@@ -249,16 +260,9 @@ fn streams_df(with_quality: bool) -> DataFrame {
         ),
         Column::new("average_jitter_ms".into(), vec![Some(12.5f64); rows.len()]),
     ];
-    for (p, side) in [("caller", 0), ("callee", 1)] {
-        let sd = |r: &Stream| {
-            if side == 0 {
-                r.caller.clone()
-            } else {
-                r.callee.clone()
-            }
-        };
+    for p in ["caller", "callee"] {
         let sg = |f: &dyn Fn(&Side) -> Option<&'static str>| {
-            rows.iter().map(|r| f(&sd(r))).collect::<Vec<_>>()
+            rows.iter().map(|r| f(r.side(p))).collect::<Vec<_>>()
         };
         cols.push(s(&format!("{p}_kind"), sg(&|x| Some(x.kind))));
         cols.push(s(&format!("{p}_participant_id"), sg(&|x| x.pid)));
@@ -289,16 +293,9 @@ fn streams_df(with_quality: bool) -> DataFrame {
             "is_inbound".into(),
             rows.iter().map(|r| r.inbound).collect::<Vec<_>>(),
         ));
-        for (p, side) in [("caller", 0), ("callee", 1)] {
-            let sd = |r: &Stream| {
-                if side == 0 {
-                    r.caller.clone()
-                } else {
-                    r.callee.clone()
-                }
-            };
+        for p in ["caller", "callee"] {
             let sg = |f: &dyn Fn(&Side) -> Option<&'static str>| {
-                rows.iter().map(|r| f(&sd(r))).collect::<Vec<_>>()
+                rows.iter().map(|r| f(r.side(p))).collect::<Vec<_>>()
             };
             cols.push(s(&format!("{p}_building_name"), sg(&|x| x.building)));
             cols.push(s(
@@ -313,18 +310,18 @@ fn streams_df(with_quality: bool) -> DataFrame {
             ));
             cols.push(Column::new(
                 format!("{p}_building_inside_corp").into(),
-                rows.iter().map(|r| sd(r).inside).collect::<Vec<_>>(),
+                rows.iter().map(|r| r.side(p).inside).collect::<Vec<_>>(),
             ));
             cols.push(Column::new(
                 format!("{p}_building_express_route").into(),
                 rows.iter()
-                    .map(|r| sd(r).building.map(|_| false))
+                    .map(|r| r.side(p).building.map(|_| false))
                     .collect::<Vec<_>>(),
             ));
             cols.push(Column::new(
                 format!("{p}_building_vpn").into(),
                 rows.iter()
-                    .map(|r| sd(r).building.map(|_| false))
+                    .map(|r| r.side(p).building.map(|_| false))
                     .collect::<Vec<_>>(),
             ));
         }
