@@ -42,6 +42,17 @@ fn decode(c: &mut Criterion) {
 /// Arrow builders for every table, as a worker fills them.
 struct Builders(Vec<BatchBuilder>);
 
+impl Builders {
+    fn new() -> Self {
+        Builders(
+            Table::ALL
+                .iter()
+                .map(|t| BatchBuilder::new(*t, 1024))
+                .collect(),
+        )
+    }
+}
+
 impl RowSink for Builders {
     type W = BatchBuilder;
     fn row(&mut self, table: Table, emit: impl FnOnce(&mut BatchBuilder)) {
@@ -92,12 +103,7 @@ fn flatten(c: &mut Criterion) {
     });
     g.bench_function("into_arrow_builders", |b| {
         b.iter(|| {
-            let mut s = Builders(
-                Table::ALL
-                    .iter()
-                    .map(|t| BatchBuilder::new(*t, 1024))
-                    .collect(),
-            );
+            let mut s = Builders::new();
             flatten_all(&recs, &mut s);
             let batches: Vec<_> = s.0.iter_mut().map(|b| b.finish()).collect();
             black_box(batches)
@@ -111,12 +117,7 @@ fn flatten(c: &mut Criterion) {
 fn parquet_encode(c: &mut Criterion) {
     let text = records();
     let recs = parsed(&text);
-    let mut s = Builders(
-        Table::ALL
-            .iter()
-            .map(|t| BatchBuilder::new(*t, 1024))
-            .collect(),
-    );
+    let mut s = Builders::new();
     flatten_all(&recs, &mut s);
     let streams = s.0[Table::Streams.index()].finish();
     let mut g = c.benchmark_group("parquet_encode");

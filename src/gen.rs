@@ -350,16 +350,15 @@ fn record(r: &mut Rng, day_start_us: i64) -> Value {
     rec
 }
 
+/// 2026-10-01T00:00:00Z: the first day of every generated archive.
+const DAY0_US: i64 = 1_790_812_800_000_000;
+
 /// `n` generated records as compact JSON text (for micro-benchmarks).
 pub fn sample_records(n: usize, seed: u64) -> Vec<String> {
     let mut r = Rng(seed);
-    let day0 = chrono::NaiveDate::from_ymd_opt(2026, 10, 1)
-        .expect("valid")
-        .and_hms_opt(0, 0, 0)
-        .expect("valid")
-        .and_utc()
-        .timestamp_micros();
-    (0..n).map(|_| record(&mut r, day0).to_string()).collect()
+    (0..n)
+        .map(|_| record(&mut r, DAY0_US).to_string())
+        .collect()
 }
 
 /// Totals of a generated archive.
@@ -375,15 +374,9 @@ pub struct GenSummary {
 pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> Result<GenSummary> {
     let mut r = Rng(seed);
     let mut s = GenSummary::default();
-    let day0 = chrono::NaiveDate::from_ymd_opt(2026, 10, 1)
-        .expect("valid")
-        .and_hms_opt(0, 0, 0)
-        .expect("valid")
-        .and_utc()
-        .timestamp_micros();
     while s.bytes < size_bytes {
         let day = (s.files / 600) as i64;
-        let day_us = day0 + day * 86_400_000_000;
+        let day_us = DAY0_US + day * 86_400_000_000;
         let dir = out.join(ts(day_us)[..10].to_owned());
         fs_err::create_dir_all(&dir)?;
         let layout = r.below(100);
@@ -428,4 +421,13 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> Result<GenSummary> {
         }
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn day0_is_the_first_of_october_2026() {
+        let t = chrono::DateTime::from_timestamp_micros(super::DAY0_US).unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-10-01T00:00:00+00:00");
+    }
 }

@@ -397,50 +397,32 @@ pub fn decode_document<'a>(
             return false;
         }
     };
-    if let Some(err) = rec.error {
-        {
-            f(Item::Rejected(graph_error_reason(err)), here);
+    const LOG_PAGE: &str = "Collection(microsoft.graph.callRecords.";
+    let context = rec.odata_context.as_ref().map_or("", |c| c.as_str());
+    let item = if let Some(err) = rec.error {
+        Item::Rejected(graph_error_reason(err))
+    } else if let Some(value) = rec.value {
+        if let Some(i) = context.find(LOG_PAGE) {
+            let ty = context[i + LOG_PAGE.len()..].trim_end_matches(')');
+            Item::Rejected(format!(
+                "a page of {ty} rows (PSTN / Direct Routing / SMS logs are not call records and are not supported yet)"
+            ))
+        } else if let Some((kind, call_id)) = child_page(context) {
+            Item::ChildPage {
+                kind,
+                call_id,
+                items: value,
+            }
+        } else {
+            decode_elements(doc.as_bytes(), base_line, &value, &mut f);
             return false;
         }
-    }
-    let context = rec.odata_context.as_ref().map(|c| c.as_str()).unwrap_or("");
-    if let Some(value) = rec.value {
-        if let Some(i) = context.find("Collection(microsoft.graph.callRecords.") {
-            let ty = context[i + "Collection(microsoft.graph.callRecords.".len()..]
-                .trim_end_matches(')');
-            {
-                f(
-                Item::Rejected(format!(
-                    "a page of {ty} rows (PSTN / Direct Routing / SMS logs are not call records and are not supported yet)"
-                )),
-                here,
-            );
-                return false;
-            }
-        }
-        if let Some((kind, call_id)) = child_page(context) {
-            {
-                f(
-                    Item::ChildPage {
-                        kind,
-                        call_id,
-                        items: value,
-                    },
-                    here,
-                );
-                return false;
-            }
-        }
-        decode_elements(doc.as_bytes(), base_line, &value, &mut f);
-        return false;
-    }
-    if is_notification(&rec) {
-        {
-            f(Item::Rejected(NOTIFICATION.to_owned()), here);
-            return false;
-        }
-    }
-    f(Item::Record(rec), here);
+    } else if is_notification(&rec) {
+        Item::Rejected(NOTIFICATION.to_owned())
+    } else {
+        Item::Record(rec)
+    };
+    f(item, here);
     false
 }
 

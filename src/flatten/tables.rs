@@ -15,7 +15,7 @@ fn s<'x>(v: &'x Option<Str<'_>>) -> Option<&'x str> {
 }
 
 /// Address-like strings: real exports send `""` where the docs send null; both mean "absent".
-fn ne<'x>(v: &'x Option<Str<'_>>) -> Option<&'x str> {
+pub(crate) fn ne<'x>(v: &'x Option<Str<'_>>) -> Option<&'x str> {
     s(v).filter(|x| !x.is_empty())
 }
 

@@ -4,14 +4,10 @@ use super::classify::{classify, Metrics, Modality};
 use super::endpoints::{is_inbound, orient};
 use super::Building;
 use crate::decode::model::{Endpoint, NetworkInfo};
-use crate::decode::scalar::Str;
 use crate::flatten::rows::StreamRow;
-use crate::flatten::tables::endpoint_kind;
+// Empty strings count as absent, as in the Graph columns.
+use crate::flatten::tables::{endpoint_kind, ne as s};
 use crate::schema::Emit;
-
-fn s<'x>(v: &'x Option<Str<'_>>) -> Option<&'x str> {
-    v.as_ref().map(|s| s.as_str()).filter(|x| !x.is_empty())
-}
 
 fn is_server(e: Option<&Endpoint>) -> bool {
     e.is_some_and(|e| endpoint_kind(e) == "service")

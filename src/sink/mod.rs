@@ -266,8 +266,7 @@ impl<'c> PartitionedWriter<'c> {
     fn part(&mut self, table: Table) -> Option<&mut OpenPart> {
         let date = self.open[self.current].date;
         if self.open[self.current].parts[table.index()].is_none() {
-            let id = self.cfg.next_part.fetch_add(1, Ordering::Relaxed);
-            let path = self.cfg.part_path(table, date, id);
+            let (id, path) = self.cfg.new_part_path(table, date);
             match open_writer(&path, table, &self.cfg.props[table.index()]) {
                 Ok(writer) => {
                     self.open[self.current].parts[table.index()] = Some(OpenPart {
@@ -290,8 +289,8 @@ impl<'c> PartitionedWriter<'c> {
 
     fn close_date(&mut self, d: OpenDate) {
         for p in d.parts.into_iter().flatten() {
-            match finish_part(p, self.cfg) {
-                Ok(pf) => self.closed.push(PartFile { date: d.date, ..pf }),
+            match finish_part(p, d.date, self.cfg) {
+                Ok(pf) => self.closed.push(pf),
                 Err(e) => {
                     self.error.get_or_insert(e);
                 }
@@ -315,15 +314,9 @@ impl<'c> PartitionedWriter<'c> {
 /// schema (a glob over a missing folder fails in DuckDB and polars). It goes to Hive's null
 /// partition because no date applies.
 pub fn write_empty_part(cfg: &SinkConfig, table: Table) -> anyhow::Result<PartFile> {
-    let id = cfg.next_part.fetch_add(1, Ordering::Relaxed);
-    let path = cfg.part_path(table, None, id);
+    let (id, path) = cfg.new_part_path(table, None);
     let w = open_writer(&path, table, &cfg.props[table.index()])?;
-    // Flushed and fsynced like every part file: a published snapshot must survive a power cut.
-    w.into_inner()
-        .map_err(anyhow::Error::from)
-        .and_then(|b| b.into_inner().map_err(|e| e.into_error().into()))
-        .and_then(|f| f.sync_all().map_err(anyhow::Error::from))
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    close_writer(w, &path)?;
     Ok(PartFile {
         id,
         table,
@@ -368,30 +361,37 @@ fn flush_batch(p: &mut OpenPart, cfg: &SinkConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn finish_part(mut p: OpenPart, cfg: &SinkConfig) -> anyhow::Result<PartFile> {
-    use anyhow::Context;
+fn finish_part(
+    mut p: OpenPart,
+    date: Option<NaiveDate>,
+    cfg: &SinkConfig,
+) -> anyhow::Result<PartFile> {
     flush_batch(&mut p, cfg)?;
-    let table = p.batch.table();
-    let mut inner = p
-        .writer
-        .into_inner()
-        .with_context(|| format!("cannot finish {}", p.path.display()))?;
+    close_writer(p.writer, &p.path)?;
+    Ok(PartFile {
+        id: p.id,
+        table: p.batch.table(),
+        date,
+        path: p.path,
+        rows: p.rows,
+    })
+}
+
+/// Writes the footer, flushes and fsyncs: a published snapshot must survive a power cut.
+fn close_writer(w: ArrowWriter<BufWriter<std::fs::File>>, path: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
     use std::io::Write;
+    let mut inner = w
+        .into_inner()
+        .with_context(|| format!("cannot finish {}", path.display()))?;
     inner
         .flush()
-        .with_context(|| format!("cannot write {}", p.path.display()))?;
+        .with_context(|| format!("cannot write {}", path.display()))?;
     inner
         .into_inner()
         .map_err(|e| e.into_error())
         .and_then(|f| f.sync_all())
-        .with_context(|| format!("cannot write {}", p.path.display()))?;
-    Ok(PartFile {
-        id: p.id,
-        table,
-        date: None,
-        path: p.path,
-        rows: p.rows,
-    })
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 impl RowSink for PartitionedWriter<'_> {
