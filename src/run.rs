@@ -227,17 +227,6 @@ impl PendingPage {
     }
 }
 
-fn page_kind_name(kind: PageKind) -> &'static str {
-    match kind {
-        PageKind::Sessions => "sessions_page",
-        PageKind::Participants => "participants_v2_page",
-    }
-}
-
-fn id_hash(s: &str) -> u64 {
-    state::id_hash(s)
-}
-
 #[derive(Default)]
 struct Counts {
     files: FileCounts,
@@ -270,9 +259,23 @@ fn error_entry(
     call_id: Option<String>,
     reason: String,
 ) -> ErrorEntry {
+    let path = file.path.display().to_string();
+    error_at(path, file.index, pos, kind, call_id, reason)
+}
+
+/// An error entry for `path`, sorted as if in the input file `file_index` (`pos`: `None` for
+/// the whole file).
+fn error_at(
+    path: String,
+    file_index: u32,
+    pos: Option<Position>,
+    kind: &'static str,
+    call_id: Option<String>,
+    reason: String,
+) -> ErrorEntry {
     let p = pos.unwrap_or_default();
     ErrorEntry {
-        path: file.path.display().to_string(),
+        path,
         position: pos
             .map(|p| p.to_string())
             .unwrap_or_else(|| "file".to_owned()),
@@ -282,7 +285,7 @@ fn error_entry(
         kind,
         call_id,
         reason,
-        sort_key: (file.index, p.line, p.element.unwrap_or(0)),
+        sort_key: (file_index, p.line, p.element.unwrap_or(0)),
     }
 }
 
@@ -388,9 +391,8 @@ impl<'c> Worker<'c> {
                 let richness = richness(&rec);
                 if let Some(old) = self.index.get(id) {
                     // Same worker, earlier input order: the new one must be strictly newer.
-                    if (version, last_modified, richness)
-                        <= (old.version, old.last_modified, old.richness)
-                    {
+                    let key = (version, last_modified, richness);
+                    if !wins(key, order, old.key(), old.order) {
                         self.counts.records.superseded += 1;
                         return Ok(());
                     }
@@ -459,13 +461,13 @@ fn summarize(rec: &CallRecord) -> CallSummary {
         session_ids: sessions
             .iter()
             .filter_map(|s| s.id.as_ref())
-            .map(|s| id_hash(s.as_str()))
+            .map(|s| state::id_hash(s.as_str()))
             .collect(),
         participants: participants.len() as u32,
         participant_ids: participants
             .iter()
             .filter_map(|p| p.id.as_ref())
-            .map(|s| id_hash(s.as_str()))
+            .map(|s| state::id_hash(s.as_str()))
             .collect(),
     }
 }
@@ -734,22 +736,16 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     origin,
                 }),
                 None if origin == Origin::Retry => pending.push((r.clone(), origin)),
-                None => errors.push(ErrorEntry {
-                    path: r.path.clone(),
-                    position: r.position().to_string(),
-                    line: Some(r.line),
-                    column: r.column,
-                    element: r.element,
-                    kind: page_kind_name(r.kind()),
-                    call_id: Some(r.call_id.clone()),
-                    reason: format!(
+                None => errors.push(page_error(
+                    r,
+                    u32::MAX - 1,
+                    format!(
                         "{} page merged into an earlier version of call {} is no longer in the \
                          input; the newer version of the call is written without its items",
                         r.kind().name(),
                         r.call_id
                     ),
-                    sort_key: (u32::MAX - 1, r.line, r.element.unwrap_or(0)),
-                }),
+                )),
             }
         }
     }
@@ -768,38 +764,31 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             read_again.insert((page.file, page.position.line));
             &mut errors_kept
         };
-        if let Some(entry) = index.get_mut(page.call_id.as_str()) {
+        // Merges the page into a call and remembers it in the call's pages.
+        let mut merge_into = |summary: &mut CallSummary, refs: &mut Vec<PageRef>| -> Result<()> {
             let merged = merge_page(
                 page,
                 file,
                 cfg,
-                &mut entry.summary,
+                summary,
                 &mut merge_writer,
                 &mut counts,
                 errs,
                 &quality,
             )?;
             let r = page.to_ref(file, key);
-            if merged && !entry.pages.contains(&r) {
-                entry.pages.push(r);
+            if merged && !refs.contains(&r) {
+                refs.push(r);
             }
+            Ok(())
+        };
+        if let Some(entry) = index.get_mut(page.call_id.as_str()) {
+            merge_into(&mut entry.summary, &mut entry.pages)?;
         } else if let Some(c) = ds.get_mut(page.call_id.as_str()) {
             let mut s = take_summary(c);
-            let merged = merge_page(
-                page,
-                file,
-                cfg,
-                &mut s,
-                &mut merge_writer,
-                &mut counts,
-                errs,
-                &quality,
-            );
+            let merged = merge_into(&mut s, &mut c.pages);
             put_summary(c, s);
-            let r = page.to_ref(file, key);
-            if merged? && !c.pages.contains(&r) {
-                c.pages.push(r);
-            }
+            merged?;
         } else {
             counts.pages[pc].rejected += 1;
             pending.push((page.to_ref(file, key), page.origin));
@@ -903,17 +892,14 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         counts.files.rejected += 1;
         counts.records.read += 1;
         counts.records.rejected += 1;
-        errors.push(ErrorEntry {
-            path: path.display().to_string(),
-            position: "file".to_owned(),
-            line: None,
-            column: None,
-            element: None,
-            kind: "file",
-            call_id: None,
-            reason: format!("cannot read: {reason}"),
-            sort_key: (u32::MAX, 0, 0),
-        });
+        errors.push(error_at(
+            path.display().to_string(),
+            u32::MAX,
+            None,
+            "file",
+            None,
+            format!("cannot read: {reason}"),
+        ));
     }
 
     // The state of the new snapshot.
@@ -1067,9 +1053,9 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         }),
         files: counts.files,
         records: counts.records,
-        child_pages: [(PageKind::Sessions, 0), (PageKind::Participants, 1)]
+        child_pages: [PageKind::Sessions, PageKind::Participants]
             .into_iter()
-            .map(|(k, i)| (k.name(), counts.pages[i].clone()))
+            .map(|k| (k.name(), counts.pages[k as usize].clone()))
             .collect(),
         tables,
         errors: errors.len() as u64,
@@ -1088,33 +1074,37 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     Ok(manifest)
 }
 
+/// A rejection of the page `r`, sorted as if in the input file `file_index`.
+fn page_error(r: &PageRef, file_index: u32, reason: String) -> ErrorEntry {
+    error_at(
+        r.path.clone(),
+        file_index,
+        Some(r.position()),
+        state::page_error_kind(r.kind()),
+        Some(r.call_id.clone()),
+        reason,
+    )
+}
+
 /// The rejection of a page whose call is neither in this run nor in the dataset.
 fn orphan_error(r: &PageRef, file_index: u32) -> ErrorEntry {
-    ErrorEntry {
-        path: r.path.clone(),
-        position: r.position().to_string(),
-        line: (r.line > 0).then_some(r.line),
-        column: r.column,
-        element: r.element,
-        kind: page_kind_name(r.kind()),
-        call_id: Some(r.call_id.clone()),
-        reason: format!(
+    page_error(
+        r,
+        file_index,
+        format!(
             "{} page of call {} but that call is not in this run's input nor in the dataset; \
              it is kept and merged when a later run reads the call record",
             r.kind().name(),
             r.call_id
         ),
-        sort_key: (file_index, r.line, r.element.unwrap_or(0)),
-    }
+    )
 }
 
 /// `part-000123.parquet` → 123 (part numbers of earlier snapshots; never one of this run's).
 fn part_number(rel: &str) -> u32 {
     rel.rsplit('/')
         .next()
-        .and_then(|n| n.strip_prefix("part-"))
-        .and_then(|n| n.strip_suffix(".parquet"))
-        .and_then(|n| n.parse().ok())
+        .and_then(publish::part_number)
         .unwrap_or(u32::MAX)
 }
 
@@ -1157,7 +1147,7 @@ fn merge_page(
     errors: &mut Vec<ErrorEntry>,
     quality: &crate::quality::Context,
 ) -> Result<bool> {
-    let kind_name = page_kind_name(page.kind);
+    let kind_name = state::page_error_kind(page.kind);
     let pc = page.kind as usize;
     let mut found = false;
     let mut fatal = None;
@@ -1209,8 +1199,7 @@ fn merge_items(
     quality: &crate::quality::Context,
 ) -> Result<()> {
     let pc = page.kind as usize;
-    let kind_name = page_kind_name(page.kind);
-    let raws = items;
+    let kind_name = state::page_error_kind(page.kind);
     let rec = CallRecord {
         id: Some(Str(Cow::Owned(page.call_id.clone()))),
         call_type: s.call_type.as_ref().map(|t| Str(Cow::Owned(t.to_string()))),
@@ -1226,7 +1215,7 @@ fn merge_items(
     };
     let page_path = file.path.display().to_string();
     writer.begin_record(s.date);
-    for (i, raw) in raws.iter().enumerate() {
+    for (i, raw) in items.iter().enumerate() {
         let pos = Position {
             element: Some(i as u32),
             ..page.position
@@ -1244,7 +1233,7 @@ fn merge_items(
         match page.kind {
             PageKind::Sessions => match serde_json::from_str::<Session>(raw.get()) {
                 Ok(session) => {
-                    let h = session.id.as_ref().map(|x| id_hash(x.as_str()));
+                    let h = session.id.as_ref().map(|x| state::id_hash(x.as_str()));
                     if h.is_some_and(|h| s.session_ids.contains(&h)) {
                         counts.pages[pc].items_duplicate += 1;
                         continue;
@@ -1267,7 +1256,7 @@ fn merge_items(
             },
             PageKind::Participants => match serde_json::from_str::<Participant>(raw.get()) {
                 Ok(p) => {
-                    let h = p.id.as_ref().map(|x| id_hash(x.as_str()));
+                    let h = p.id.as_ref().map(|x| state::id_hash(x.as_str()));
                     if h.is_some_and(|h| s.participant_ids.contains(&h)) {
                         counts.pages[pc].items_duplicate += 1;
                         continue;

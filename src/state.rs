@@ -171,12 +171,14 @@ impl StoredError {
     }
 
     pub fn entry(&self, file_index: u32) -> ErrorEntry {
-        let kind = match self.kind.as_str() {
-            "file" => "file",
-            "sessions_page" => "sessions_page",
-            "participants_v2_page" => "participants_v2_page",
-            _ => "record",
-        };
+        let kind = [
+            "file",
+            page_error_kind(PageKind::Sessions),
+            page_error_kind(PageKind::Participants),
+        ]
+        .into_iter()
+        .find(|k| *k == self.kind)
+        .unwrap_or("record");
         ErrorEntry {
             path: self.path.clone(),
             position: self.position.clone(),
@@ -192,6 +194,14 @@ impl StoredError {
                 self.element.unwrap_or(0),
             ),
         }
+    }
+}
+
+/// The error `kind` of a rejected page: `sessions_page` or `participants_v2_page`.
+pub fn page_error_kind(kind: PageKind) -> &'static str {
+    match kind {
+        PageKind::Sessions => "sessions_page",
+        PageKind::Participants => "participants_v2_page",
     }
 }
 

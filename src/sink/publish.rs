@@ -279,17 +279,20 @@ pub fn scan_numbers(out: &Path) -> Result<(u64, u32)> {
     let mut next_part = 0u32;
     for root in roots {
         for e in walkdir::WalkDir::new(root).into_iter().flatten() {
-            let n = e.file_name().to_string_lossy();
-            if let Some(id) = n
-                .strip_prefix("part-")
-                .and_then(|n| n.strip_suffix(".parquet"))
-                .and_then(|n| n.parse::<u32>().ok())
-            {
+            if let Some(id) = part_number(&e.file_name().to_string_lossy()) {
                 next_part = next_part.max(id.saturating_add(1));
             }
         }
     }
     Ok((max_gen, next_part))
+}
+
+/// `part-000123.parquet` → 123; `None` for a name that is not a part file's.
+pub fn part_number(file_name: &str) -> Option<u32> {
+    file_name
+        .strip_prefix("part-")
+        .and_then(|n| n.strip_suffix(".parquet"))
+        .and_then(|n| n.parse().ok())
 }
 
 fn remove_any(p: &Path) -> std::io::Result<()> {

@@ -28,6 +28,15 @@ fn gen(dir: &Path, bytes: u64, seed: u64) -> u64 {
     callrec::gen::generate(dir, bytes, seed).unwrap().records
 }
 
+/// A temp folder with a generated archive in `in/a`: (folder, input, output path).
+fn setup(bytes: u64, seed: u64) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let out = dir.path().join("out");
+    gen(&input.join("a"), bytes, seed);
+    (dir, input, out)
+}
+
 fn config(input: &Path, out: &Path) -> FlattenConfig {
     let mut c = FlattenConfig::new(vec![input.to_path_buf()], out.to_path_buf());
     c.threads = 2;
@@ -42,11 +51,21 @@ fn run_lib(input: &Path, out: &Path) -> callrec::manifest::Manifest {
 }
 
 fn bin() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("callrec").unwrap();
+    let mut c = callrec();
     c.arg("flatten").args(["-q", "-j", "2"]);
     if cfg!(feature = "report") {
         c.arg("--no-report");
     }
+    c
+}
+
+/// `flatten` of `input` into `out` without `-q`: its notes on stderr.
+fn verbose_bin(input: &Path, out: &Path) -> assert_cmd::Command {
+    let mut c = callrec();
+    c.args(["flatten", "--no-report"])
+        .arg(input)
+        .arg("--out")
+        .arg(out);
     c
 }
 
@@ -263,10 +282,7 @@ fn assert_same_as_full(out: &Path, input: &Path) {
 
 #[test]
 fn incremental_runs_equal_a_full_rebuild() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 1_000_000, 11);
+    let (_dir, input, out) = setup(1_000_000, 11);
 
     let m = run_lib(&input, &out);
     assert_eq!(m.incremental.mode, "full");
@@ -336,10 +352,7 @@ fn incremental_runs_equal_a_full_rebuild() {
 
 #[test]
 fn unchanged_input_is_not_parsed_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 300_000, 21);
+    let (_dir, input, out) = setup(300_000, 21);
     std::fs::write(input.join("a/bad.json"), "{ not json").unwrap();
     let first = run_lib(&input, &out);
     assert_eq!(first.incremental.errors_new, 1);
@@ -356,14 +369,7 @@ fn unchanged_input_is_not_parsed_again() {
     assert_eq!(m["incremental"]["errors_kept"], 1);
     assert_eq!(rows(&out), before);
 
-    let a = assert_cmd::Command::cargo_bin("callrec")
-        .unwrap()
-        .args(["flatten", "--no-report"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
+    let a = verbose_bin(&input, &out).assert().code(0);
     let err = stderr_of(&a);
     assert!(err.contains("callrec: nothing new:"), "{err}");
     assert!(err.contains("none parsed"), "{err}");
@@ -392,10 +398,7 @@ fn unchanged_input_is_not_parsed_again() {
 
 #[test]
 fn damaged_state_or_other_settings_need_full() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 300_000, 31);
+    let (_dir, input, out) = setup(300_000, 31);
     run_lib(&input, &out);
     let good = check_dataset(&out);
 
@@ -464,10 +467,7 @@ fn damaged_state_or_other_settings_need_full() {
 
 #[test]
 fn legacy_dataset_is_rebuilt_into_snapshots() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    gen(&input.join("a"), 200_000, 41);
-    let out = dir.path().join("out");
+    let (dir, input, out) = setup(200_000, 41);
     run_lib(&input, &out);
     // The layout of callrec before snapshots: real table folders and files in DIR.
     let legacy = dir.path().join("legacy");
@@ -508,10 +508,7 @@ fn legacy_dataset_is_rebuilt_into_snapshots() {
 
 #[test]
 fn second_run_on_the_same_output_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 100_000, 51);
+    let (_dir, input, out) = setup(100_000, 51);
     run_lib(&input, &out);
     let good = check_dataset(&out);
     let lock = callrec::lock::Lock::acquire(&out).unwrap();
@@ -531,24 +528,14 @@ fn second_run_on_the_same_output_is_refused() {
 
 #[test]
 fn lock_of_a_dead_run_is_taken_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 100_000, 61);
+    let (_dir, input, out) = setup(100_000, 61);
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(
         out.join(".callrec.lock"),
         "pid 4194000 on host night-box since 2026-11-01T02:00:00Z",
     )
     .unwrap();
-    let a = assert_cmd::Command::cargo_bin("callrec")
-        .unwrap()
-        .args(["flatten", "--no-report"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0);
+    let a = verbose_bin(&input, &out).assert().code(0);
     let err = stderr_of(&a);
     assert!(
         err.contains("took over the lock") && err.contains("pid 4194000 on host night-box"),
@@ -618,10 +605,7 @@ fn crash_at_every_step_keeps_the_last_dataset() {
         eprintln!("skipped: the crash points exist in debug builds only");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 1_000_000, 71);
+    let (_dir, input, out) = setup(1_000_000, 71);
     bin().arg(&input).arg("--out").arg(&out).assert().code(0);
     let before = seen(&out);
     let _ = night_b(&input, 72, 200_000);
@@ -650,14 +634,7 @@ fn crash_at_every_step_keeps_the_last_dataset() {
         }
     }
     // The next run cleans up and completes (here: nothing new since "pointer" published).
-    let a = assert_cmd::Command::cargo_bin("callrec")
-        .unwrap()
-        .args(["flatten", "--no-report"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(0); // the page still waiting for its call was rejected by an earlier run
+    let a = verbose_bin(&input, &out).assert().code(0); // the page still waiting for its call was rejected by an earlier run
     let err = stderr_of(&a);
     assert!(err.contains("took over the lock"), "{err}");
     assert_eq!(rows(&out), rows(&reference));
@@ -666,10 +643,7 @@ fn crash_at_every_step_keeps_the_last_dataset() {
 
 #[test]
 fn sigkill_at_random_moments_keeps_the_last_dataset() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 1_000_000, 81);
+    let (dir, input, out) = setup(1_000_000, 81);
     bin().arg(&input).arg("--out").arg(&out).assert().code(0);
     let mut last = seen(&out);
     let _ = night_b(&input, 82, 200_000);
@@ -744,10 +718,7 @@ fn unusable_output_exits_2_and_writes_nothing() {
 
 #[test]
 fn unreadable_inputs_are_listed_and_the_run_goes_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    let out = dir.path().join("out");
-    gen(&input.join("a"), 100_000, 92);
+    let (dir, input, out) = setup(100_000, 92);
     #[cfg(unix)]
     std::os::unix::fs::symlink(dir.path().join("nowhere.json"), input.join("dangling.json"))
         .unwrap();
