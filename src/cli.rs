@@ -133,9 +133,7 @@ impl FlattenArgs {
         let threads = match self.threads {
             Some(0) => anyhow::bail!("--threads must be at least 1"),
             Some(n) => n,
-            None => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            None => crate::run::default_threads(),
         };
         if self.max_document_mb == 0 {
             anyhow::bail!("--max-document-mb must be at least 1");

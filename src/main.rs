@@ -23,11 +23,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::Success)
         }
         Command::ParseOnly(a) => {
-            let threads = a.threads.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            });
+            let threads = a.threads.unwrap_or_else(callrec::run::default_threads);
             let t = std::time::Instant::now();
             let (records, bytes) =
                 callrec::run::parse_only(&a.inputs, threads, &Default::default())?;

@@ -65,6 +65,11 @@ pub struct FlattenConfig {
     pub full: bool,
 }
 
+/// The number of CPU cores: the default `--threads`.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl FlattenConfig {
     /// A config with the command line's defaults (all cores, zstd, current CQD rules, no
     /// building file, no progress bar).
@@ -72,9 +77,7 @@ impl FlattenConfig {
         FlattenConfig {
             inputs,
             out,
-            threads: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            threads: default_threads(),
             limits: Limits::default(),
             progress: false,
             buildings: None,

@@ -13,7 +13,7 @@ fn exit_0_on_sample_data_with_summary() {
         .arg(&out)
         .assert()
         .code(0);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(
         stderr.contains("records: 15 read = 14 written + 1 superseded + 0 rejected"),
         "{stderr}"
@@ -48,7 +48,7 @@ fn exit_1_when_input_was_rejected() {
         .arg(&out)
         .assert()
         .code(1);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("inputs rejected: see"), "{stderr}");
     assert!(out.join("_errors.ndjson").exists());
 }
@@ -75,7 +75,7 @@ fn exit_2_and_nothing_written_when_output_is_unusable() {
         .arg(&file)
         .assert()
         .code(2);
-    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("is not a folder"));
+    assert!(stderr_of(&a).contains("is not a folder"));
 
     let foreign = dir.path().join("foreign");
     std::fs::create_dir(&foreign).unwrap();
@@ -87,7 +87,7 @@ fn exit_2_and_nothing_written_when_output_is_unusable() {
         .arg(&foreign)
         .assert()
         .code(2);
-    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("holds no callrec dataset"));
+    assert!(stderr_of(&a).contains("holds no callrec dataset"));
     let names: Vec<_> = std::fs::read_dir(&foreign)
         .unwrap()
         .map(|e| e.unwrap().file_name())

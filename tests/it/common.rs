@@ -17,6 +17,11 @@ pub fn callrec() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("callrec").unwrap()
 }
 
+/// What a finished `callrec` command wrote to stderr.
+pub fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
 pub fn fixture(p: &str) -> PathBuf {
     root().join("tests/fixtures").join(p)
 }

@@ -81,10 +81,6 @@ fn std_bin(input: &Path, out: &Path) -> StdCommand {
     c
 }
 
-fn stderr_of(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
-}
-
 /// Every table's rows, canonically rendered and sorted.
 fn rows(out: &Path) -> BTreeMap<&'static str, Vec<String>> {
     TABLES

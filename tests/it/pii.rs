@@ -200,7 +200,7 @@ fn cli_hash_needs_a_salt_and_takes_it_from_the_environment() {
         .env_remove(callrec::pii::SALT_ENV)
         .assert()
         .code(2);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("--pii hash needs a salt"), "{stderr}");
     assert!(!out.join("_manifest.json").exists());
 
@@ -274,7 +274,7 @@ fn changing_pii_mode_or_salt_on_a_dataset_needs_full() {
     let a = flat(&["--pii", "hash", "--pii-salt", "one"])
         .assert()
         .code(2);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("pii"), "{stderr}");
     assert_eq!(names(), vec![Some("Alex Caller".to_owned())]);
     flat(&["--pii", "hash", "--pii-salt", "one", "--full"])

@@ -226,7 +226,7 @@ fn bad_building_file_is_a_usage_error_naming_file_and_lines() {
         .arg(&file)
         .assert()
         .code(2);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("my-buildings.tsv"), "{stderr}");
     assert!(stderr.contains("(lines 2, 3)"), "{stderr}");
     assert!(

@@ -18,7 +18,7 @@ fn flatten_writes_the_report_and_no_report_removes_it() {
         .arg(&out)
         .assert()
         .code(0);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("report (cqd-current)"), "{stderr}");
     let reports = out.join("reports");
     for f in [
@@ -42,7 +42,7 @@ fn flatten_writes_the_report_and_no_report_removes_it() {
         .arg("--no-report")
         .assert()
         .code(0);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("removed the earlier report"), "{stderr}");
     assert!(!reports.exists());
 }
@@ -72,7 +72,7 @@ fn report_subcommand_and_its_errors() {
 
     // Not a dataset: exit 2 with the reason.
     let a = callrec().arg("report").arg(dir.path()).assert().code(2);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("not a callrec dataset"), "{stderr}");
     // A folder that is not a report is never replaced.
     let foreign = dir.path().join("foreign");
@@ -85,7 +85,7 @@ fn report_subcommand_and_its_errors() {
         .arg(&foreign)
         .assert()
         .code(2);
-    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    let stderr = stderr_of(&a);
     assert!(stderr.contains("not a callrec report folder"), "{stderr}");
     assert!(foreign.join("keep.txt").is_file());
 }
