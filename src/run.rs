@@ -538,6 +538,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let files = &found.files;
     let plan = incremental::Plan::new(files, prev.as_ref());
     let sink = SinkConfig::new(staging.dir.clone(), cfg.compression)
+        .with_workers(cfg.threads)
         .with_pii(cfg.pii.clone())
         .with_first_part(first_part);
 

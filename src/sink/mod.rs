@@ -1,10 +1,14 @@
 //! Sink: rows → Hive-partitioned Parquet part files in a staging folder.
 //!
-//! Each worker owns a [`PartitionedWriter`]: per (table, date) an Arrow batch builder feeding a
-//! Parquet `ArrowWriter`, so workers never share a lock. Row groups are cut by encoded size, and
-//! only a few dates are kept open per worker (exports are mostly date-ordered), which bounds
-//! memory whatever the archive size. Part files land in a staging folder and are published by
-//! renaming (see [`publish`]), so readers never see half a run. Everything arrow-rs stays here.
+//! Each worker owns a [`PartitionedWriter`]: per (table, date) an Arrow batch builder and a
+//! Parquet `ArrowWriter`, so workers never share a lock. Rows wait in the builders and are
+//! encoded a whole row group at a time: Parquet column writers (with their codec contexts and
+//! page buffers, tens of KB per column) then live only while one row group is encoded, not for
+//! every open (table, date). A worker's waiting rows share one memory budget: a part whose rows
+//! pass the row-group size is encoded, and when the budget is exceeded the largest is, so memory
+//! stays bounded however many dates are open and in whatever order the archive lists them.
+//! Part files land in a staging folder and are published by renaming (see [`publish`]), so
+//! readers never see half a run. Everything arrow-rs stays here.
 
 pub mod batch;
 pub mod publish;
@@ -50,12 +54,21 @@ impl Codec {
     }
 }
 
+/// Memory for rows waiting to be encoded, all workers together.
+/// Rows wait as Arrow arrays, about ten times their encoded size; 128 MiB holds about 50,000
+/// `streams` rows, which gives row groups of 10,000–25,000 rows on one or two workers.
+const BUFFER_BYTES_TOTAL: usize = 128 << 20;
+
+/// Part files open at once, all workers together (each holds a file descriptor).
+const OPEN_FILES_TOTAL: usize = 384;
+
 /// Settings shared by all writers of a run.
 pub struct SinkConfig {
     pub staging: PathBuf,
-    pub batch_rows: usize,
-    /// Cut a row group when its encoded size in memory passes this.
+    /// Encode a part's waiting rows as one row group when their Arrow size passes this.
     pub row_group_bytes: usize,
+    /// A worker's waiting rows, all tables and dates: past this the largest part is encoded.
+    pub worker_buffer_bytes: usize,
     /// Dates a worker keeps open before closing the least recently used one.
     pub max_open_dates: usize,
     /// Writer properties per table (indexed by [`Table::index`]).
@@ -71,15 +84,30 @@ impl SinkConfig {
             .iter()
             .map(|t| table_properties(*t, codec))
             .collect();
-        SinkConfig {
+        let mut cfg = SinkConfig {
             staging,
-            batch_rows: 4096,
-            row_group_bytes: 16 << 20,
-            max_open_dates: 3,
+            row_group_bytes: 0,
+            worker_buffer_bytes: 0,
+            max_open_dates: 0,
             props,
             pii: Default::default(),
             next_part: AtomicU32::new(0),
-        }
+        };
+        cfg.set_workers(1);
+        cfg
+    }
+
+    /// Splits the memory budget and the open-file allowance between `workers` writers.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.set_workers(workers);
+        self
+    }
+
+    fn set_workers(&mut self, workers: usize) {
+        let workers = workers.max(1);
+        self.worker_buffer_bytes = (BUFFER_BYTES_TOTAL / workers).max(32 << 20);
+        self.row_group_bytes = (self.worker_buffer_bytes / 2).min(64 << 20);
+        self.max_open_dates = (OPEN_FILES_TOTAL / TABLES / workers).clamp(2, 32);
     }
 
     /// Hashes or drops personal columns as rows are appended.
@@ -168,7 +196,7 @@ struct OpenPart {
     path: PathBuf,
     writer: ArrowWriter<BufWriter<std::fs::File>>,
     batch: BatchBuilder,
-    /// Rows handed to this part so far (written or buffered).
+    /// Rows handed to this part so far (written or waiting).
     rows: u64,
 }
 
@@ -186,6 +214,10 @@ pub struct PartitionedWriter<'c> {
     tick: u64,
     closed: Vec<PartFile>,
     error: Option<anyhow::Error>,
+    /// Per table, the Arrow bytes a waiting row takes (learnt from each encoded batch).
+    row_bytes: [usize; TABLES],
+    /// Estimated bytes of all waiting rows (the sum over parts of rows × `row_bytes`).
+    waiting: usize,
 }
 
 impl<'c> PartitionedWriter<'c> {
@@ -197,6 +229,8 @@ impl<'c> PartitionedWriter<'c> {
             tick: 0,
             closed: Vec::new(),
             error: None,
+            row_bytes: Table::ALL.map(initial_row_bytes),
+            waiting: 0,
         }
     }
 
@@ -263,39 +297,87 @@ impl<'c> PartitionedWriter<'c> {
         self.error.take()
     }
 
-    fn part(&mut self, table: Table) -> Option<&mut OpenPart> {
-        let date = self.open[self.current].date;
-        if self.open[self.current].parts[table.index()].is_none() {
-            let (id, path) = self.cfg.new_part_path(table, date);
-            match open_writer(&path, table, &self.cfg.props[table.index()]) {
-                Ok(writer) => {
-                    self.open[self.current].parts[table.index()] = Some(OpenPart {
-                        id,
-                        path,
-                        writer,
-                        batch: BatchBuilder::new(table, self.cfg.batch_rows)
-                            .with_pii(&self.cfg.pii),
-                        rows: 0,
-                    })
-                }
-                Err(e) => {
-                    self.error.get_or_insert(e);
-                    return None;
+    fn open_part(&mut self, table: Table) -> bool {
+        let d = &mut self.open[self.current];
+        if d.parts[table.index()].is_some() {
+            return true;
+        }
+        let (id, path) = self.cfg.new_part_path(table, d.date);
+        match open_writer(&path, table, &self.cfg.props[table.index()]) {
+            Ok(writer) => {
+                d.parts[table.index()] = Some(OpenPart {
+                    id,
+                    path,
+                    writer,
+                    batch: BatchBuilder::new(table, 1024).with_pii(&self.cfg.pii),
+                    rows: 0,
+                });
+                true
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+                false
+            }
+        }
+    }
+
+    /// Encodes the waiting rows of `table` in open date `date` as a row group.
+    fn encode(&mut self, date: usize, table: Table) {
+        let Some(p) = self.open[date].parts[table.index()].as_mut() else {
+            return;
+        };
+        match write_row_group(p) {
+            Ok(Some(bytes_per_row)) => self.row_bytes[table.index()] = bytes_per_row.max(1),
+            Ok(None) => {}
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        self.waiting = self.recount();
+    }
+
+    fn recount(&self) -> usize {
+        let mut sum = 0;
+        for d in &self.open {
+            for (t, p) in d.parts.iter().enumerate() {
+                if let Some(p) = p {
+                    sum += p.batch.rows() * self.row_bytes[t];
                 }
             }
         }
-        self.open[self.current].parts[table.index()].as_mut()
+        sum
+    }
+
+    /// Over budget: encodes the part with the most waiting bytes.
+    fn encode_largest(&mut self) {
+        let mut best = None;
+        let mut best_bytes = 0;
+        for (di, d) in self.open.iter().enumerate() {
+            for (t, p) in d.parts.iter().enumerate() {
+                if let Some(p) = p {
+                    let bytes = p.batch.rows() * self.row_bytes[t];
+                    if bytes > best_bytes {
+                        best_bytes = bytes;
+                        best = Some((di, Table::ALL[t]));
+                    }
+                }
+            }
+        }
+        if let Some((di, t)) = best {
+            self.encode(di, t);
+        }
     }
 
     fn close_date(&mut self, d: OpenDate) {
         for p in d.parts.into_iter().flatten() {
-            match finish_part(p, d.date, self.cfg) {
+            match finish_part(p, d.date) {
                 Ok(pf) => self.closed.push(pf),
                 Err(e) => {
                     self.error.get_or_insert(e);
                 }
             }
         }
+        self.waiting = self.recount();
     }
 
     /// Flushes and closes every part; returns all part files this writer produced.
@@ -308,6 +390,19 @@ impl<'c> PartitionedWriter<'c> {
             None => Ok(self.closed),
         }
     }
+}
+
+/// A first guess of a table's Arrow bytes per row, before any batch was measured: 8 bytes per
+/// column plus room for strings.
+fn initial_row_bytes(table: Table) -> usize {
+    table
+        .columns()
+        .iter()
+        .map(|c| match c.ty {
+            ColType::Utf8 | ColType::ListUtf8 => 40,
+            _ => 9,
+        })
+        .sum()
 }
 
 /// Writes a 0-row part for a table that got no rows, so readers still find the table and its
@@ -337,36 +432,32 @@ fn open_writer(
     }
     let file = fs_err::File::create(path)?.into_parts().0;
     ArrowWriter::try_new(
-        BufWriter::with_capacity(1 << 20, file),
+        BufWriter::with_capacity(64 << 10, file),
         table.arrow_schema(),
         Some(props.clone()),
     )
     .with_context(|| format!("cannot start Parquet file {}", path.display()))
 }
 
-fn flush_batch(p: &mut OpenPart, cfg: &SinkConfig) -> anyhow::Result<()> {
+/// Encodes a part's waiting rows as one row group and writes it. Returns the measured Arrow
+/// bytes per row, or `None` when no row was waiting.
+fn write_row_group(p: &mut OpenPart) -> anyhow::Result<Option<usize>> {
     use anyhow::Context;
-    if p.batch.rows() == 0 {
-        return Ok(());
+    let rows = p.batch.rows();
+    if rows == 0 {
+        return Ok(None);
     }
     let batch = p.batch.finish();
+    let bytes = batch.get_array_memory_size();
     p.writer
         .write(&batch)
+        .and_then(|()| p.writer.flush())
         .with_context(|| format!("cannot write {}", p.path.display()))?;
-    if p.writer.in_progress_size() > cfg.row_group_bytes {
-        p.writer
-            .flush()
-            .with_context(|| format!("cannot write {}", p.path.display()))?;
-    }
-    Ok(())
+    Ok(Some(bytes / rows))
 }
 
-fn finish_part(
-    mut p: OpenPart,
-    date: Option<NaiveDate>,
-    cfg: &SinkConfig,
-) -> anyhow::Result<PartFile> {
-    flush_batch(&mut p, cfg)?;
+fn finish_part(mut p: OpenPart, date: Option<NaiveDate>) -> anyhow::Result<PartFile> {
+    write_row_group(&mut p)?;
     close_writer(p.writer, &p.path)?;
     Ok(PartFile {
         id: p.id,
@@ -397,14 +488,127 @@ fn close_writer(w: ArrowWriter<BufWriter<std::fs::File>>, path: &Path) -> anyhow
 impl RowSink for PartitionedWriter<'_> {
     type W = BatchBuilder;
     fn row(&mut self, table: Table, emit: impl FnOnce(&mut BatchBuilder)) {
-        let cfg = self.cfg;
-        let Some(p) = self.part(table) else { return };
+        if !self.open_part(table) {
+            return;
+        }
+        let t = table.index();
+        let cur = self.current;
+        let p = self.open[cur].parts[t].as_mut().expect("opened above");
         p.batch.append(emit);
         p.rows += 1;
-        if p.batch.rows() >= cfg.batch_rows {
-            if let Err(e) = flush_batch(p, cfg) {
-                self.error.get_or_insert(e);
-            }
+        let part_bytes = p.batch.rows() * self.row_bytes[t];
+        self.waiting += self.row_bytes[t];
+        if part_bytes >= self.cfg.row_group_bytes {
+            self.encode(cur, table);
+        } else if self.waiting > self.cfg.worker_buffer_bytes {
+            self.encode_largest();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode_document, Item};
+    use crate::flatten::{flatten_record, rows::CallCtx};
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    /// Flattens `records` into `w`, the i-th record into date `dates[i % dates.len()]`.
+    fn write_records(w: &mut PartitionedWriter, records: &[String], dates: &[NaiveDate]) {
+        for (i, text) in records.iter().enumerate() {
+            decode_document(text.as_bytes(), 1, |item, _| {
+                let Item::Record(rec) = item else {
+                    panic!("generated text is a record")
+                };
+                w.begin_record(Some(dates[i % dates.len()]));
+                let ctx = CallCtx {
+                    rec: &rec,
+                    source_path: "test.json",
+                    source_position: "line 1",
+                    quality: &crate::quality::DEFAULT_CONTEXT,
+                };
+                flatten_record(&ctx, w);
+            });
+        }
+    }
+
+    /// (row groups, rows) of a Parquet file.
+    fn shape(path: &Path) -> (usize, i64) {
+        let r = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+        let md = r.metadata();
+        (md.num_row_groups(), md.file_metadata().num_rows())
+    }
+
+    fn days(n: u32) -> Vec<NaiveDate> {
+        (0..n)
+            .map(|i| NaiveDate::from_ymd_opt(2026, 10, 1 + i).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn interleaved_dates_still_give_one_part_per_table_and_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = SinkConfig::new(dir.path().to_owned(), Codec::Zstd).with_workers(2);
+        assert!(cfg.max_open_dates >= 10, "{}", cfg.max_open_dates);
+        let records = crate::gen::sample_records(60, 3);
+        let mut w = PartitionedWriter::new(&cfg);
+        // Records of ten dates, round robin: the worst order for a date-partitioned writer.
+        write_records(&mut w, &records, &days(10));
+        let parts = w.finish().unwrap();
+        let calls: Vec<_> = parts.iter().filter(|p| p.table == Table::Calls).collect();
+        assert_eq!(calls.len(), 10);
+        for p in &calls {
+            assert_eq!(p.rows, 6);
+            assert_eq!(shape(&p.path), (1, 6));
+        }
+    }
+
+    #[test]
+    fn closing_the_least_recently_used_date_keeps_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = SinkConfig::new(dir.path().to_owned(), Codec::Zstd);
+        cfg.max_open_dates = 2;
+        let records = crate::gen::sample_records(30, 5);
+        let mut w = PartitionedWriter::new(&cfg);
+        write_records(&mut w, &records, &days(3));
+        let parts = w.finish().unwrap();
+        let calls: Vec<_> = parts.iter().filter(|p| p.table == Table::Calls).collect();
+        // Every record after the first two opens a date that is not open: a new part each.
+        assert_eq!(calls.len(), 30);
+        let rows: u64 = calls.iter().map(|p| p.rows).sum();
+        assert_eq!(rows, 30);
+        for p in &calls {
+            assert_eq!(shape(&p.path), (1, 1));
+        }
+    }
+
+    #[test]
+    fn the_memory_budget_cuts_row_groups_and_loses_no_row() {
+        let records = crate::gen::sample_records(40, 9);
+        let streams_of = |cfg: &SinkConfig| {
+            let mut w = PartitionedWriter::new(cfg);
+            write_records(&mut w, &records, &days(1));
+            let parts = w.finish().unwrap();
+            let s: Vec<_> = parts
+                .into_iter()
+                .filter(|p| p.table == Table::Streams)
+                .collect();
+            assert_eq!(s.len(), 1);
+            let (groups, rows) = shape(&s[0].path);
+            assert_eq!(rows as u64, s[0].rows);
+            (groups, rows)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let roomy = SinkConfig::new(dir.path().join("a"), Codec::Zstd);
+        let (groups, rows) = streams_of(&roomy);
+        assert_eq!(groups, 1);
+        assert!(rows > 100, "{rows}");
+
+        let mut tight = SinkConfig::new(dir.path().join("b"), Codec::Zstd);
+        tight.worker_buffer_bytes = 64 << 10;
+        tight.row_group_bytes = 256 << 10;
+        let (tight_groups, tight_rows) = streams_of(&tight);
+        assert_eq!(tight_rows, rows);
+        assert!(tight_groups > 3, "{tight_groups} row groups");
     }
 }
