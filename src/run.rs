@@ -37,7 +37,6 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
@@ -90,7 +89,7 @@ impl FlattenConfig {
 }
 
 /// What the run needs to know about a written call to merge child pages into it later.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct CallSummary {
     call_type: Option<Box<str>>,
     start: Option<i64>,
@@ -168,6 +167,66 @@ impl IndexEntry {
             participant_ids: s.participant_ids,
             pages: self.pages,
         }
+    }
+}
+
+/// The calls of this run: the workers' indexes kept apart (merging them into one map would
+/// hold two copies of the largest while the table grows). An id is in at most one shard.
+#[derive(Default)]
+struct CallIndex {
+    shards: Vec<HashMap<Box<str>, IndexEntry>>,
+}
+
+impl CallIndex {
+    /// Adds a worker's index: of two versions of a call the loser is dropped, its rows go to
+    /// `tombstones` and it counts as superseded.
+    fn add_shard(
+        &mut self,
+        mut shard: HashMap<Box<str>, IndexEntry>,
+        superseded: &mut u64,
+        tombstones: &mut Vec<RowSpan>,
+    ) {
+        let shards = &mut self.shards;
+        shard.retain(|id, e| {
+            for other in shards.iter_mut() {
+                if let Some(o) = other.get(id) {
+                    *superseded += 1;
+                    if e.beats(o) {
+                        tombstones.extend(o.spans.iter().flatten());
+                        other.remove(id);
+                        return true;
+                    }
+                    tombstones.extend(e.spans.iter().flatten());
+                    return false;
+                }
+            }
+            true
+        });
+        self.shards.push(shard);
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(HashMap::len).sum()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Box<str>, &IndexEntry)> {
+        self.shards.iter().flatten()
+    }
+
+    fn values(&self) -> impl Iterator<Item = &IndexEntry> {
+        self.shards.iter().flat_map(HashMap::values)
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut IndexEntry> {
+        self.shards.iter_mut().find_map(|s| s.get_mut(id))
+    }
+
+    fn remove(&mut self, id: &str) -> Option<IndexEntry> {
+        self.shards.iter_mut().find_map(|s| s.remove(id))
+    }
+
+    fn into_entries(self) -> impl Iterator<Item = (Box<str>, IndexEntry)> {
+        self.shards.into_iter().flatten()
     }
 }
 
@@ -461,18 +520,17 @@ fn summarize(rec: &CallRecord) -> CallSummary {
         end: rec.end.map(|t| t.0),
         date: flatten::partition_date(rec),
         sessions: sessions.len() as u32,
-        session_ids: sessions
-            .iter()
-            .filter_map(|s| s.id.as_ref())
-            .map(|s| state::id_hash(s.as_str()))
-            .collect(),
+        session_ids: id_hashes(sessions.iter().filter_map(|s| s.id.as_ref())),
         participants: participants.len() as u32,
-        participant_ids: participants
-            .iter()
-            .filter_map(|p| p.id.as_ref())
-            .map(|s| state::id_hash(s.as_str()))
-            .collect(),
+        participant_ids: id_hashes(participants.iter().filter_map(|p| p.id.as_ref())),
     }
+}
+
+/// Hashes of ids, in a vector without spare capacity (one per call stays in the index).
+fn id_hashes<'a>(ids: impl Iterator<Item = &'a crate::decode::scalar::Str<'a>>) -> Vec<u64> {
+    let mut v: Vec<u64> = ids.map(|s| state::id_hash(s.as_str())).collect();
+    v.shrink_to_fit();
+    v
 }
 
 /// Runs the whole flatten job and returns its manifest (already published under `cfg.out`).
@@ -617,7 +675,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
 
     // Phase 2: merge the workers' indexes; losers' rows become tombstones.
     let mut parts: Vec<PartFile> = Vec::new();
-    let mut index: HashMap<Box<str>, IndexEntry> = HashMap::new();
+    let mut index = CallIndex::default();
     let mut tombstones: Vec<RowSpan> = Vec::new();
     let mut pages: Vec<PendingPage> = Vec::new();
     let mut errors: Vec<ErrorEntry> = Vec::new();
@@ -631,22 +689,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         errors.extend(w.errors);
         outcomes.extend(w.outcomes);
         add_counts(&mut counts, &w.counts);
-        for (id, e) in w.index {
-            match index.entry(id) {
-                MapEntry::Vacant(v) => {
-                    v.insert(e);
-                }
-                MapEntry::Occupied(mut o) => {
-                    counts.records.superseded += 1;
-                    if e.beats(o.get()) {
-                        tombstones.extend(o.get().spans.iter().flatten());
-                        o.insert(e);
-                    } else {
-                        tombstones.extend(e.spans.iter().flatten());
-                    }
-                }
-            }
-        }
+        index.add_shard(w.index, &mut counts.records.superseded, &mut tombstones);
     }
     let read: HashSet<u32> = outcomes
         .iter()
@@ -695,7 +738,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let mut replaced: Vec<CallState> = Vec::new();
     if ds_loaded {
         let mut older = Vec::new();
-        for (id, e) in &index {
+        for (id, e) in index.iter() {
             if let Some(old) = ds.get(id) {
                 if e.beats_dataset(old) {
                     replaced.extend(ds.remove(id));
@@ -993,7 +1036,6 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             rows: p.rows,
         });
     }
-    let calls: Vec<CallState>;
     let calls_source = match &prev {
         Some(p) if !ds_loaded => {
             inc.calls = p.header.calls;
@@ -1004,12 +1046,11 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             }
         }
         _ => {
-            calls = ds
+            inc.calls = (ds.len() + index.len()) as u64;
+            let calls = ds
                 .into_values()
-                .chain(index.into_iter().map(|(id, e)| e.into_state(id)))
-                .collect();
-            inc.calls = calls.len() as u64;
-            CallsSource::New(&calls)
+                .chain(index.into_entries().map(|(id, e)| e.into_state(id)));
+            CallsSource::New(Box::new(calls), inc.calls)
         }
     };
     counts.files.discovered = files.len() as u64 + found.skipped.len() as u64;
@@ -1319,4 +1360,81 @@ pub fn parse_only(inputs: &[PathBuf], threads: usize, limits: &Limits) -> Result
         }
     });
     Ok(totals.into_inner().expect("no worker panicked"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(version: i64, file: u32, part: u32) -> IndexEntry {
+        let mut spans: RecordSpans = Default::default();
+        spans[0] = Some(RowSpan {
+            part,
+            start: 0,
+            len: 1,
+        });
+        IndexEntry {
+            version,
+            last_modified: 0,
+            richness: 1,
+            order: (file, 1),
+            spans,
+            summary: CallSummary::default(),
+            incomplete_sessions: false,
+            incomplete_participants: false,
+            pages: Vec::new(),
+        }
+    }
+
+    fn shard(items: &[(&str, IndexEntry)]) -> HashMap<Box<str>, IndexEntry> {
+        items
+            .iter()
+            .map(|(k, e)| ((*k).into(), e.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn shards_keep_one_winner_per_call_and_tombstone_the_losers() {
+        let mut index = CallIndex::default();
+        let mut superseded = 0;
+        let mut tombstones = Vec::new();
+        index.add_shard(
+            shard(&[("a", entry(1, 0, 10)), ("b", entry(5, 1, 11))]),
+            &mut superseded,
+            &mut tombstones,
+        );
+        // "a" is newer here, "b" older; "c" is new.
+        index.add_shard(
+            shard(&[
+                ("a", entry(2, 2, 20)),
+                ("b", entry(4, 3, 21)),
+                ("c", entry(1, 4, 22)),
+            ]),
+            &mut superseded,
+            &mut tombstones,
+        );
+        // A third version of "a": same version as the kept one but later in the input.
+        index.add_shard(
+            shard(&[("a", entry(2, 9, 30))]),
+            &mut superseded,
+            &mut tombstones,
+        );
+        assert_eq!(index.len(), 3);
+        assert_eq!(superseded, 3);
+        let mut dead: Vec<u32> = tombstones.iter().map(|t| t.part).collect();
+        dead.sort();
+        assert_eq!(dead, vec![10, 21, 30]);
+        let mut kept: Vec<(String, u32)> = index
+            .iter()
+            .map(|(k, e)| (k.to_string(), e.spans[0].unwrap().part))
+            .collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            vec![("a".into(), 20), ("b".into(), 11), ("c".into(), 22)]
+        );
+        assert!(index.get_mut("c").is_some());
+        assert_eq!(index.remove("c").map(|e| e.version), Some(1));
+        assert_eq!(index.len(), 2);
+    }
 }

@@ -359,6 +359,33 @@ impl Previous {
     }
 }
 
+/// Serializes an iterator of known length as a sequence (the bytes of a `Vec` of it), once.
+struct SeqOnce<I>(std::cell::RefCell<Option<I>>, u64);
+
+impl<I: Iterator<Item = T>, T: Serialize> Serialize for SeqOnce<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let items = self
+            .0
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| S::Error::custom("serialized twice"))?;
+        let mut seq = s.serialize_seq(Some(self.1 as usize))?;
+        let mut n = 0u64;
+        for item in items {
+            seq.serialize_element(&item)?;
+            n += 1;
+        }
+        if n != self.1 {
+            return Err(S::Error::custom(format_args!(
+                "{n} calls, {} announced",
+                self.1
+            )));
+        }
+        seq.end()
+    }
+}
+
 /// Writes `value` as bincode to `path` (fsynced) and returns its size and checksum.
 fn write_body<T: Serialize>(path: &Path, value: &T) -> Result<BodyInfo> {
     struct Hashing<W> {
@@ -409,7 +436,8 @@ pub struct NewState<'a> {
 }
 
 pub enum CallsSource<'a> {
-    New(&'a [CallState]),
+    /// The calls and their number, written as they come (never all in memory a second time).
+    New(Box<dyn Iterator<Item = CallState> + 'a>, u64),
     Unchanged {
         path: PathBuf,
         info: BodyInfo,
@@ -423,7 +451,10 @@ pub fn save(dir: &Path, s: NewState) -> Result<()> {
     fs_err::create_dir_all(&sd)?;
     let files_bin = write_body(&sd.join(FILES), s.files)?;
     let (calls_bin, calls) = match s.calls {
-        CallsSource::New(c) => (write_body(&sd.join(CALLS), &c)?, c.len() as u64),
+        CallsSource::New(calls, n) => {
+            let seq = SeqOnce(std::cell::RefCell::new(Some(calls)), n);
+            (write_body(&sd.join(CALLS), &seq)?, n)
+        }
         CallsSource::Unchanged { path, info, count } => {
             crate::sink::publish::link_or_copy(&path, &sd.join(CALLS))?;
             (info, count)
@@ -566,7 +597,7 @@ mod tests {
                 settings: settings(),
                 next_part_id: 9,
                 files: &files,
-                calls: CallsSource::New(&calls),
+                calls: CallsSource::New(Box::new(calls.into_iter()), 1),
             },
         )
         .unwrap();

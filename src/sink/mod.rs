@@ -55,9 +55,9 @@ impl Codec {
 }
 
 /// Memory for rows waiting to be encoded, all workers together.
-/// Rows wait as Arrow arrays, about ten times their encoded size; 128 MiB holds about 50,000
-/// `streams` rows, which gives row groups of 10,000–25,000 rows on one or two workers.
-const BUFFER_BYTES_TOTAL: usize = 128 << 20;
+/// Rows wait as Arrow arrays, about ten times their encoded size (a `streams` row takes 2–3 KB);
+/// 96 MiB gives `streams` row groups of about 10,000 rows on two workers, 20,000 on one.
+const BUFFER_BYTES_TOTAL: usize = 96 << 20;
 
 /// Part files open at once, all workers together (each holds a file descriptor).
 const OPEN_FILES_TOTAL: usize = 384;
@@ -181,14 +181,19 @@ pub struct PartFile {
     pub rows: u64,
 }
 
+/// Rows of one part file at most: row positions in a part are `u32` (compact row spans for
+/// each call in the duplicate index); a (table, date) with more rows gets more parts.
+/// The margin below `u32::MAX` is for the rows of the record being written when it is reached.
+const MAX_PART_ROWS: u64 = u32::MAX as u64 - (1 << 24);
+
 /// Where one record's rows went: per table, the part and the row range in it.
 pub type RecordSpans = [Option<RowSpan>; TABLES];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowSpan {
     pub part: u32,
-    pub start: u64,
-    pub len: u64,
+    pub start: u32,
+    pub len: u32,
 }
 
 struct OpenPart {
@@ -257,6 +262,21 @@ impl<'c> PartitionedWriter<'c> {
         };
         self.open[idx].last_used = self.tick;
         self.current = idx;
+        // A full part is closed between records, so a record's rows never straddle two parts.
+        for t in 0..TABLES {
+            if self.open[idx].parts[t]
+                .as_ref()
+                .is_some_and(|p| p.rows >= MAX_PART_ROWS)
+            {
+                let full = self.open[idx].parts[t].take().expect("checked");
+                match finish_part(full, date) {
+                    Ok(pf) => self.closed.push(pf),
+                    Err(e) => {
+                        self.error.get_or_insert(e);
+                    }
+                }
+            }
+        }
     }
 
     /// Per table, the part and row count so far in the current date (for [`RecordSpans`]).
@@ -281,10 +301,11 @@ impl<'c> PartitionedWriter<'c> {
                     _ => 0,
                 };
                 if end > start {
+                    // A part takes at most `MAX_PART_ROWS` rows (see `open_part`).
                     spans[t] = Some(RowSpan {
                         part,
-                        start,
-                        len: end - start,
+                        start: start as u32,
+                        len: (end - start) as u32,
                     });
                 }
             }
