@@ -186,6 +186,16 @@ pub struct PartFile {
 /// The margin below `u32::MAX` is for the rows of the record being written when it is reached.
 const MAX_PART_ROWS: u64 = u32::MAX as u64 - (1 << 24);
 
+/// Rows a new part's builders have room for: small, because a worker may hold parts of dozens
+/// of dates at once; builders grow as rows come.
+const INITIAL_ROWS: usize = 64;
+
+/// A date that got no record for this many records is closed (see `close_stale_dates`).
+const STALE_RECORDS: u64 = 1024;
+
+/// Bytes per row are learnt only from batches of at least this many rows.
+const LEARN_MIN_ROWS: usize = 1024;
+
 /// Where one record's rows went: per table, the part and the row range in it.
 pub type RecordSpans = [Option<RowSpan>; TABLES];
 
@@ -242,6 +252,9 @@ impl<'c> PartitionedWriter<'c> {
     /// Directs the following rows to `date`'s partition.
     pub fn begin_record(&mut self, date: Option<NaiveDate>) {
         self.tick += 1;
+        if self.tick % 256 == 0 {
+            self.close_stale_dates();
+        }
         let idx = match self.open.iter().position(|o| o.date == date) {
             Some(i) => i,
             None => {
@@ -330,7 +343,7 @@ impl<'c> PartitionedWriter<'c> {
                     id,
                     path,
                     writer,
-                    batch: BatchBuilder::new(table, 1024).with_pii(&self.cfg.pii),
+                    batch: BatchBuilder::new(table, INITIAL_ROWS).with_pii(&self.cfg.pii),
                     rows: 0,
                 });
                 true
@@ -348,7 +361,13 @@ impl<'c> PartitionedWriter<'c> {
             return;
         };
         match write_row_group(p) {
-            Ok(Some(bytes_per_row)) => self.row_bytes[table.index()] = bytes_per_row.max(1),
+            Ok(Some((rows, bytes))) => {
+                // A small batch is mostly the builders' first allocation: it would overstate
+                // the size of a row, and the budget would then cut tiny row groups.
+                if rows >= LEARN_MIN_ROWS {
+                    self.row_bytes[table.index()] = (bytes / rows).max(1);
+                }
+            }
             Ok(None) => {}
             Err(e) => {
                 self.error.get_or_insert(e);
@@ -387,6 +406,22 @@ impl<'c> PartitionedWriter<'c> {
         if let Some((di, t)) = best {
             self.encode(di, t);
         }
+    }
+
+    /// Closes the dates no record went to in the last [`STALE_RECORDS`] records. In a
+    /// date-ordered archive those are done; their leftover rows would otherwise sit in the
+    /// budget, and the current date's parts would be cut into small row groups.
+    fn close_stale_dates(&mut self) {
+        let mut i = 0;
+        while i < self.open.len() {
+            if self.open[i].last_used + STALE_RECORDS < self.tick {
+                let old = self.open.swap_remove(i);
+                self.close_date(old);
+            } else {
+                i += 1;
+            }
+        }
+        self.current = usize::MAX;
     }
 
     fn close_date(&mut self, d: OpenDate) {
@@ -460,9 +495,9 @@ fn open_writer(
     .with_context(|| format!("cannot start Parquet file {}", path.display()))
 }
 
-/// Encodes a part's waiting rows as one row group and writes it. Returns the measured Arrow
-/// bytes per row, or `None` when no row was waiting.
-fn write_row_group(p: &mut OpenPart) -> anyhow::Result<Option<usize>> {
+/// Encodes a part's waiting rows as one row group and writes it. Returns the number of rows and
+/// their Arrow bytes, or `None` when no row was waiting.
+fn write_row_group(p: &mut OpenPart) -> anyhow::Result<Option<(usize, usize)>> {
     use anyhow::Context;
     let rows = p.batch.rows();
     if rows == 0 {
@@ -474,7 +509,7 @@ fn write_row_group(p: &mut OpenPart) -> anyhow::Result<Option<usize>> {
         .write(&batch)
         .and_then(|()| p.writer.flush())
         .with_context(|| format!("cannot write {}", p.path.display()))?;
-    Ok(Some(bytes / rows))
+    Ok(Some((rows, bytes)))
 }
 
 fn finish_part(mut p: OpenPart, date: Option<NaiveDate>) -> anyhow::Result<PartFile> {
@@ -601,6 +636,33 @@ mod tests {
         for p in &calls {
             assert_eq!(shape(&p.path), (1, 1));
         }
+    }
+
+    #[test]
+    fn a_date_without_records_for_a_while_is_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = SinkConfig::new(dir.path().to_owned(), Codec::Zstd);
+        let records = crate::gen::sample_records(1, 4);
+        let d = days(2);
+        let mut w = PartitionedWriter::new(&cfg);
+        write_records(&mut w, &records, &d[..1]);
+        for _ in 0..STALE_RECORDS {
+            w.begin_record(Some(d[1]));
+        }
+        assert_eq!(w.open.len(), 2, "not stale yet");
+        for _ in 0..256 {
+            w.begin_record(Some(d[1]));
+        }
+        assert_eq!(w.open.len(), 1);
+        assert_eq!(w.open[0].date, Some(d[1]));
+        assert!(w
+            .closed
+            .iter()
+            .any(|p| p.table == Table::Calls && p.date == Some(d[0])));
+        // The open date still takes rows after the close.
+        write_records(&mut w, &records, &d[1..]);
+        let parts = w.finish().unwrap();
+        assert_eq!(parts.iter().filter(|p| p.table == Table::Calls).count(), 2);
     }
 
     #[test]
