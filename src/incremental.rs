@@ -169,8 +169,42 @@ impl<'a> Plan<'a> {
         else {
             return read; // reading it reports why it cannot be read
         };
+        self.decide(read, key, meta, hash)
+    }
+
+    /// [`Self::check`] for a file whose bytes the caller already read (after taking `meta`,
+    /// so a change while reading is caught by [`after_read`]): one read instead of two.
+    pub fn check_bytes(
+        &self,
+        file: &InputFile,
+        meta: state::FileMeta,
+        bytes: &[u8],
+    ) -> FileOutcome {
+        let key = &self.keys[file.index as usize];
+        let old = self.old.get(key.as_slice());
+        let read = FileOutcome {
+            index: file.index,
+            status: if old.is_some() {
+                FileStatus::Changed
+            } else {
+                FileStatus::New
+            },
+            state: None,
+            unstable: false,
+        };
+        self.decide(read, key, meta, state::hash_bytes(bytes))
+    }
+
+    fn decide(
+        &self,
+        read: FileOutcome,
+        key: &[u8],
+        meta: state::FileMeta,
+        hash: u128,
+    ) -> FileOutcome {
+        let old = self.old.get(key);
         let st = FileState {
-            key: key.clone(),
+            key: key.to_vec(),
             size: meta.size,
             mtime_ns: meta.mtime_ns,
             hash,

@@ -308,7 +308,9 @@ struct Worker<'c> {
     errors: Vec<ErrorEntry>,
     counts: Counts,
     quality: &'c crate::quality::Context,
-    /// Read buffer reused across this worker's files.
+    /// Read buffers reused across this worker's files: a plain file's bytes as read, and the
+    /// text of a decompressed or streamed one.
+    raw_buf: Vec<u8>,
     read_buf: Vec<u8>,
     /// What became of each file this worker looked at.
     outcomes: Vec<FileOutcome>,
@@ -354,12 +356,17 @@ fn error_at(
 impl<'c> Worker<'c> {
     /// Reads one file. Returns false when it could not be read (an I/O error): the next
     /// incremental run tries it again.
-    fn process_file(&mut self, file: &InputFile, limits: &Limits) -> Result<bool> {
+    fn process_file(
+        &mut self,
+        file: &InputFile,
+        raw: Option<&[u8]>,
+        limits: &Limits,
+    ) -> Result<bool> {
         let path = file.path.display().to_string();
         let mut item_no = 0u64;
         let mut fatal: Option<anyhow::Error> = None;
         let mut buf = std::mem::take(&mut self.read_buf);
-        let res = decode::read_documents_into(file, limits, &mut buf, |doc, loc| {
+        let on_doc = |doc: decode::Doc<'_>, loc: DocLoc| {
             let base_line = match loc {
                 DocLoc::Whole => 1,
                 DocLoc::Line(n) => n,
@@ -373,7 +380,11 @@ impl<'c> Worker<'c> {
                     }
                 }
             })
-        });
+        };
+        let res = match raw {
+            Some(raw) => decode::documents_in(file, raw, limits, &mut buf, on_doc),
+            None => decode::read_documents_into(file, limits, &mut buf, on_doc),
+        };
         // Keep the buffer for the next file unless one huge file inflated it.
         if buf.capacity() <= 64 << 20 {
             self.read_buf = buf;
@@ -632,6 +643,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     errors: Vec::new(),
                     counts: Counts::default(),
                     quality: &quality,
+                    raw_buf: Vec::new(),
                     read_buf: Vec::new(),
                     outcomes: Vec::new(),
                 };
@@ -640,9 +652,24 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&fi) = plan.todo.get(i) else { break };
                     let file = &files[fi as usize];
-                    let outcome = plan.check(file);
+                    // A plain JSON file is read once, then hashed and parsed from memory;
+                    // its size and time are taken first so a change while reading is seen.
+                    let meta = state::file_meta(&file.path);
+                    let mut raw = std::mem::take(&mut w.raw_buf);
+                    let whole =
+                        meta.is_ok() && decode::read_whole_plain(file, &cfg.limits, &mut raw);
+                    let outcome = match meta {
+                        Ok(meta) if whole => plan.check_bytes(file, meta, &raw),
+                        _ => plan.check(file),
+                    };
+                    let raw_file = whole.then_some(raw.as_slice());
                     if outcome.status.is_read() {
-                        match w.process_file(file, &cfg.limits) {
+                        let res = w.process_file(file, raw_file, &cfg.limits);
+                        // Keep the buffer for the next file unless one huge file inflated it.
+                        if raw.capacity() <= 64 << 20 {
+                            w.raw_buf = raw;
+                        }
+                        match res {
                             Ok(readable) => w
                                 .outcomes
                                 .push(incremental::after_read(file, outcome, readable)),
@@ -653,6 +680,9 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                             }
                         }
                     } else {
+                        if raw.capacity() <= 64 << 20 {
+                            w.raw_buf = raw;
+                        }
                         w.outcomes.push(outcome);
                     }
                     crash_point("file");

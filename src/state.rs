@@ -544,6 +544,11 @@ pub fn hash_file(path: &Path) -> std::io::Result<u128> {
     Ok(h.digest128())
 }
 
+/// The content hash of a file already in memory (the same as [`hash_file`] of it).
+pub fn hash_bytes(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
 /// xxh3-64 of an item id: stable across builds and Rust versions (persisted in `calls.bin`).
 pub fn id_hash(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())
@@ -601,6 +606,17 @@ mod tests {
             },
         )
         .unwrap();
+    }
+
+    #[test]
+    fn hash_of_bytes_in_memory_equals_hash_of_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.json");
+        // Over one 256 KiB read buffer and not a multiple of any block size.
+        let bytes: Vec<u8> = (0..700_001u32).map(|i| (i * 31 % 251) as u8).collect();
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(hash_bytes(&bytes), hash_file(&p).unwrap());
+        assert_ne!(hash_bytes(&bytes[1..]), hash_file(&p).unwrap());
     }
 
     #[test]

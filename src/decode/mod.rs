@@ -129,6 +129,29 @@ fn open(file: &InputFile) -> Result<Box<dyn BufRead + Send>, FileError> {
     }
 }
 
+/// Reads a file that [`read_documents_from`] can take whole from memory (a plain JSON document
+/// within the size limit) into `raw`. Returns false, with `raw` left empty, for any other file
+/// (NDJSON, gzip, too large, unreadable): those are read by [`read_documents_into`].
+pub fn read_whole_plain(file: &InputFile, limits: &Limits, raw: &mut Vec<u8>) -> bool {
+    raw.clear();
+    if file.layout != Layout::Document || file.gzip_name || file.size > limits.max_document_bytes {
+        return false;
+    }
+    let Ok(mut f) = std::fs::File::open(&file.path) else {
+        return false;
+    };
+    raw.reserve(file.size as usize + 1);
+    let ok = (&mut f)
+        .take(limits.max_document_bytes + 1)
+        .read_to_end(raw)
+        .is_ok();
+    if !ok || raw.len() as u64 > limits.max_document_bytes || raw.starts_with(&GZIP_MAGIC) {
+        raw.clear();
+        return false;
+    }
+    true
+}
+
 fn strip_bom(b: &[u8]) -> &[u8] {
     b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
 }
@@ -161,9 +184,57 @@ pub fn read_documents_into(
     file: &InputFile,
     limits: &Limits,
     buf: &mut Vec<u8>,
+    on_doc: impl FnMut(Doc, DocLoc) -> bool,
+) -> Result<(), FileError> {
+    let r = open(file)?;
+    documents(file, r, limits, buf, on_doc)
+}
+
+/// [`read_documents_into`] over a plain document already read by [`read_whole_plain`].
+pub fn documents_in(
+    file: &InputFile,
+    raw: &[u8],
+    limits: &Limits,
+    buf: &mut Vec<u8>,
+    on_doc: impl FnMut(Doc, DocLoc) -> bool,
+) -> Result<(), FileError> {
+    if raw.is_empty() {
+        return Err(FileError::Empty);
+    }
+    match file.layout {
+        Layout::Document => whole_document(raw, limits, on_doc),
+        Layout::Lines => documents(file, Box::new(raw), limits, buf, on_doc),
+    }
+}
+
+/// A whole file's text: one JSON document, or NDJSON saved as `.json` (when `on_doc` says so).
+fn whole_document(
+    buf: &[u8],
+    limits: &Limits,
     mut on_doc: impl FnMut(Doc, DocLoc) -> bool,
 ) -> Result<(), FileError> {
-    let mut r = open(file)?;
+    if buf.len() as u64 > limits.max_document_bytes {
+        return Err(FileError::TooLarge(limits.max_document_bytes));
+    }
+    let doc = strip_bom(buf);
+    if doc.iter().all(u8::is_ascii_whitespace) {
+        return Err(FileError::Empty);
+    }
+    if on_doc(Doc::Json(doc), DocLoc::Whole) {
+        return read_lines(&mut &buf[..], limits, |doc, loc| {
+            on_doc(doc, loc);
+        });
+    }
+    Ok(())
+}
+
+fn documents(
+    file: &InputFile,
+    mut r: Box<dyn BufRead + Send + '_>,
+    limits: &Limits,
+    buf: &mut Vec<u8>,
+    mut on_doc: impl FnMut(Doc, DocLoc) -> bool,
+) -> Result<(), FileError> {
     match file.layout {
         Layout::Lines => read_lines(&mut r, limits, |doc, loc| {
             on_doc(doc, loc);
@@ -172,19 +243,7 @@ pub fn read_documents_into(
             buf.clear();
             buf.reserve(file.size.min(limits.max_document_bytes) as usize + 1);
             r.take(limits.max_document_bytes + 1).read_to_end(buf)?;
-            if buf.len() as u64 > limits.max_document_bytes {
-                return Err(FileError::TooLarge(limits.max_document_bytes));
-            }
-            let doc = strip_bom(buf);
-            if doc.iter().all(u8::is_ascii_whitespace) {
-                return Err(FileError::Empty);
-            }
-            if on_doc(Doc::Json(doc), DocLoc::Whole) {
-                return read_lines(&mut &buf[..], limits, |doc, loc| {
-                    on_doc(doc, loc);
-                });
-            }
-            Ok(())
+            whole_document(buf, limits, on_doc)
         }
     }
 }
