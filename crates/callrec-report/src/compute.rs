@@ -354,10 +354,19 @@ impl Inputs {
             ));
         }
         let o: Vec<(&str, DataType)> = o.iter().map(|(c, t)| (c.as_str(), t.clone())).collect();
-        let sessions = sessions_t.lazy_with(&o).with_columns([
-            col("date").fill_null(lit(UNKNOWN)).alias("day"),
-            col("call_type").fill_null(lit(UNKNOWN)),
-        ]);
+        // Only the columns the reports use (`o` lists them all but the two keys): the table is
+        // collected once and read by seven tables, so a narrow frame saves memory and time.
+        let keep: Vec<Expr> = [col("call_id"), col("day")]
+            .into_iter()
+            .chain(o.iter().map(|(c, _)| col(*c)))
+            .collect();
+        let sessions = sessions_t
+            .lazy_with(&o)
+            .with_columns([
+                col("date").fill_null(lit(UNKNOWN)).alias("day"),
+                col("call_type").fill_null(lit(UNKNOWN)),
+            ])
+            .select(keep);
 
         let segments_t = Table::scan(dataset, "segments")?;
         segments_t.require(&["call_id"])?;
@@ -518,6 +527,9 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     // and by-call-type tables all read it.
     let segments = collect(inp.segments.clone(), "segments")?;
     let seg = || segments.clone().lazy();
+    // And the narrow per-session frame: seven tables read it (it was scanned once for each).
+    let sessions = collect(inp.sessions.clone(), "sessions")?;
+    let ses = || sessions.clone().lazy();
 
     let profiles = collect(
         s().select([col("quality_profile").drop_nulls().unique_stable()]),
@@ -599,9 +611,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
         "participants",
     )?;
     let sessions_n = collect(
-        inp.sessions
-            .clone()
-            .select([len().cast(DataType::Int64).alias("sessions")]),
+        ses().select([len().cast(DataType::Int64).alias("sessions")]),
         "sessions",
     )?;
     let segments_n = collect(
@@ -813,7 +823,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
 
     // --- reliability and failures ------------------------------------------------------------
     let mut rel = Vec::new();
-    for (unit, lf) in [("segments", seg()), ("sessions", inp.sessions.clone())] {
+    for (unit, lf) in [("segments", seg()), ("sessions", ses())] {
         let df = collect(
             reliability(lf, unit, &[]).select(
                 [lit(unit).alias("source"), col(unit).alias("units")]
@@ -839,7 +849,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     let mut fails = Vec::new();
-    for (unit, lf) in [("segments", seg()), ("sessions", inp.sessions.clone())] {
+    for (unit, lf) in [("segments", seg()), ("sessions", ses())] {
         fails.push(
             lf.filter(
                 col("failure_info_stage")
@@ -878,7 +888,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     // --- feedback ----------------------------------------------------------------------------
-    let fb = feedback_rows(&inp.sessions);
+    let fb = feedback_rows(&ses());
     let feedback = collect(
         fb.clone()
             .select([
@@ -1059,7 +1069,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
         "Worst buildings (user side, audio poor stream rate)",
         wb,
     )?;
-    let names = session_people(&inp.sessions)
+    let names = session_people(&ses())
         .group_by([col("participant_id")])
         .agg([
             col("display_name")
@@ -1152,7 +1162,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     push(
         "attendance",
         "Attendance per participant and call (from sessions)",
-        attendance(&inp.sessions)?,
+        attendance(&ses())?,
     )?;
 
     // Stable notes for the profile.
