@@ -18,6 +18,7 @@ pub mod lock;
 pub mod manifest;
 pub mod pii;
 pub mod quality;
+pub mod queue;
 pub mod run;
 pub mod schema;
 pub mod sink;

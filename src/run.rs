@@ -625,7 +625,13 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     };
 
     // Phase 1: parallel decode + flatten of the new and changed files.
-    let next = AtomicUsize::new(0);
+    let sizes: Vec<u64> = plan
+        .todo
+        .iter()
+        .map(|&fi| files[fi as usize].size)
+        .collect();
+    let queue = crate::queue::WorkQueue::new(&sizes, cfg.threads);
+    let worker_ids = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
@@ -648,9 +654,10 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     outcomes: Vec::new(),
                 };
                 let mut failed = None;
+                let me = worker_ids.fetch_add(1, Ordering::Relaxed);
                 while !abort.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&fi) = plan.todo.get(i) else { break };
+                    let Some(i) = queue.next(me) else { break };
+                    let fi = plan.todo[i];
                     let file = &files[fi as usize];
                     // A plain JSON file is read once, then hashed and parsed from memory;
                     // its size and time are taken first so a change while reading is seen.
