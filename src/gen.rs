@@ -312,7 +312,7 @@ fn record(r: &mut Rng, day_start_us: i64) -> Value {
         let n_seg = if r.chance(0.1) { 2 } else { 1 };
         let segments: Vec<Value> = (0..n_seg)
             .map(|k| {
-                let seg_start = start + k as i64 * len_us / n_seg;
+                let seg_start = start + k * len_us / n_seg;
                 json!({
                     "id": r.guid(), "startDateTime": ts(seg_start), "endDateTime": ts(seg_start + len_us / n_seg),
                     "caller": caller.clone(), "callee": callee.clone(), "failureInfo": null,
@@ -377,7 +377,7 @@ pub fn generate(out: &Path, size_bytes: u64, seed: u64) -> Result<GenSummary> {
     while s.bytes < size_bytes {
         let day = (s.files / 600) as i64;
         let day_us = DAY0_US + day * 86_400_000_000;
-        let dir = out.join(ts(day_us)[..10].to_owned());
+        let dir = out.join(&ts(day_us)[..10]);
         fs_err::create_dir_all(&dir)?;
         let layout = r.below(100);
         let (name, text) = if layout < 90 {

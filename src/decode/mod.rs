@@ -69,6 +69,9 @@ impl PageKind {
 }
 
 /// What a document (or one element of a page) turned out to be.
+// A record is by far the common item and is handed straight to the caller: boxing it would
+// cost an allocation per record to shrink the rare ones.
+#[allow(clippy::large_enum_variant)]
 pub enum Item<'a> {
     Record(CallRecord<'a>),
     /// A `…/callRecords('<id>')/sessions` or `/participants_v2` page; `items` is the raw `value`.

@@ -10,7 +10,7 @@ fn graph_doc_examples() {
         eprintln!("skipped: {} not present", dir.display());
         return;
     }
-    let r = run(&[dir.clone()]);
+    let r = run(std::slice::from_ref(&dir));
     let m = &r.manifest;
     let errors = r.errors();
     // The one invalid example is rejected with its position.
