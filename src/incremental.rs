@@ -153,23 +153,10 @@ impl<'a> Plan<'a> {
     /// Hashes a file of [`Self::todo`] and decides whether it must be read. For a file to read,
     /// the outcome's state is what to remember if it does not change while it is read.
     pub fn check(&self, file: &InputFile) -> FileOutcome {
-        let key = &self.keys[file.index as usize];
-        let old = self.old.get(key.as_slice());
-        let read = FileOutcome {
-            index: file.index,
-            status: if old.is_some() {
-                FileStatus::Changed
-            } else {
-                FileStatus::New
-            },
-            state: None,
-            unstable: false,
-        };
-        let (Ok(meta), Ok(hash)) = (state::file_meta(&file.path), state::hash_file(&file.path))
-        else {
-            return read; // reading it reports why it cannot be read
-        };
-        self.decide(read, key, meta, hash)
+        match (state::file_meta(&file.path), state::hash_file(&file.path)) {
+            (Ok(meta), Ok(hash)) => self.decide(file, Some((meta, hash))),
+            _ => self.decide(file, None), // reading it reports why it cannot be read
+        }
     }
 
     /// [`Self::check`] for a file whose bytes the caller already read (after taking `meta`,
@@ -180,6 +167,12 @@ impl<'a> Plan<'a> {
         meta: state::FileMeta,
         bytes: &[u8],
     ) -> FileOutcome {
+        self.decide(file, Some((meta, state::hash_bytes(bytes))))
+    }
+
+    /// The outcome for `file` given its size, time and hash (`None`: they could not be read, so
+    /// it is read and nothing is remembered).
+    fn decide(&self, file: &InputFile, seen: Option<(state::FileMeta, u128)>) -> FileOutcome {
         let key = &self.keys[file.index as usize];
         let old = self.old.get(key.as_slice());
         let read = FileOutcome {
@@ -192,19 +185,11 @@ impl<'a> Plan<'a> {
             state: None,
             unstable: false,
         };
-        self.decide(read, key, meta, state::hash_bytes(bytes))
-    }
-
-    fn decide(
-        &self,
-        read: FileOutcome,
-        key: &[u8],
-        meta: state::FileMeta,
-        hash: u128,
-    ) -> FileOutcome {
-        let old = self.old.get(key);
+        let Some((meta, hash)) = seen else {
+            return read;
+        };
         let st = FileState {
-            key: key.to_vec(),
+            key: key.clone(),
             size: meta.size,
             mtime_ns: meta.mtime_ns,
             hash,
