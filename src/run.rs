@@ -669,28 +669,23 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                         Ok(meta) if whole => plan.check_bytes(file, meta, &raw),
                         _ => plan.check(file),
                     };
-                    let raw_file = whole.then_some(raw.as_slice());
-                    if outcome.status.is_read() {
-                        let res = w.process_file(file, raw_file, &cfg.limits);
-                        // Keep the buffer for the next file unless one huge file inflated it.
-                        if raw.capacity() <= 64 << 20 {
-                            w.raw_buf = raw;
+                    let res = outcome.status.is_read().then(|| {
+                        w.process_file(file, whole.then_some(raw.as_slice()), &cfg.limits)
+                    });
+                    // Keep the buffer for the next file unless one huge file inflated it.
+                    if raw.capacity() <= 64 << 20 {
+                        w.raw_buf = raw;
+                    }
+                    match res {
+                        None => w.outcomes.push(outcome),
+                        Some(Ok(readable)) => w
+                            .outcomes
+                            .push(incremental::after_read(file, outcome, readable)),
+                        Some(Err(e)) => {
+                            abort.store(true, Ordering::Relaxed);
+                            failed = Some(e);
+                            break;
                         }
-                        match res {
-                            Ok(readable) => w
-                                .outcomes
-                                .push(incremental::after_read(file, outcome, readable)),
-                            Err(e) => {
-                                abort.store(true, Ordering::Relaxed);
-                                failed = Some(e);
-                                break;
-                            }
-                        }
-                    } else {
-                        if raw.capacity() <= 64 << 20 {
-                            w.raw_buf = raw;
-                        }
-                        w.outcomes.push(outcome);
                     }
                     crash_point("file");
                     if let Some(pb) = &progress {
