@@ -1,12 +1,12 @@
 //! The `flatten` job: discover → decode → flatten → sink, in parallel, with exact accounting.
 //!
-//! Phase 1: `threads` workers pull files from a shared counter (input order) and each fills its
-//! own [`PartitionedWriter`], duplicate index, error list and counters: no lock or channel per
-//! record. A worker that meets a call id again keeps the higher `version` (then the later
-//! `lastModifiedDateTime`, then the record with more nested items, then the earlier input
-//! position) and remembers the row spans of the
-//! loser. Phase 2 merges the workers' indexes the same way, so the winner does not depend on the
-//! thread count. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
+//! Phase 1: `threads` workers take files from contiguous shares of the input list
+//! ([`crate::queue`]) and each fills its own [`PartitionedWriter`], duplicate index, error list
+//! and counters: no lock or channel per record. A worker that meets a call id again keeps the
+//! higher `version` (then the later `lastModifiedDateTime`, then the record with more nested
+//! items, then the earlier input position) and remembers the row spans of the loser. Phase 2
+//! resolves ids found by several workers the same way (the indexes stay apart as shards of a
+//! [`CallIndex`]), so the winner does not depend on the thread count. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
 //! Phase 4 rewrites only the part files that hold superseded rows (none for a duplicate-free
 //! archive, so deduplication costs one hash-map insert per record). Then the manifest and error
 //! report are written and the staging folder is published.
