@@ -6,7 +6,7 @@
 //! higher `version` (then the later `lastModifiedDateTime`, then the record with more nested
 //! items, then the earlier input position) and remembers the row spans of the loser. Phase 2
 //! resolves ids found by several workers the same way (the indexes stay apart as shards of a
-//! [`CallIndex`]), so the winner does not depend on the thread count. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
+//! `CallIndex`), so the winner does not depend on the thread count. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
 //! Phase 4 rewrites only the part files that hold superseded rows (none for a duplicate-free
 //! archive, so deduplication costs one hash-map insert per record). Then the manifest and error
 //! report are written and the staging folder is published.

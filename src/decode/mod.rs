@@ -132,7 +132,7 @@ fn open(file: &InputFile) -> Result<Box<dyn BufRead + Send>, FileError> {
     }
 }
 
-/// Reads a file that [`read_documents_from`] can take whole from memory (a plain JSON document
+/// Reads a file that [`documents_in`] can take whole from memory (a plain JSON document
 /// within the size limit) into `raw`. Returns false, with `raw` left empty, for any other file
 /// (NDJSON, gzip, too large, unreadable): those are read by [`read_documents_into`].
 pub fn read_whole_plain(file: &InputFile, limits: &Limits, raw: &mut Vec<u8>) -> bool {
