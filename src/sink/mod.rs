@@ -231,7 +231,8 @@ pub struct PartitionedWriter<'c> {
     tick: u64,
     closed: Vec<PartFile>,
     error: Option<anyhow::Error>,
-    /// Per table, the Arrow bytes a waiting row takes (learnt from each encoded batch).
+    /// Per table, the Arrow bytes a waiting row takes (learnt from encoded batches of at least
+    /// [`LEARN_MIN_ROWS`] rows).
     row_bytes: [usize; TABLES],
     /// Estimated bytes of all waiting rows (the sum over parts of rows × `row_bytes`).
     waiting: usize,
