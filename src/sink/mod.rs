@@ -285,12 +285,7 @@ impl<'c> PartitionedWriter<'c> {
                 .is_some_and(|p| p.rows >= MAX_PART_ROWS)
             {
                 let full = self.open[idx].parts[t].take().expect("checked");
-                match finish_part(full, date) {
-                    Ok(pf) => self.closed.push(pf),
-                    Err(e) => {
-                        self.error.get_or_insert(e);
-                    }
-                }
+                self.retire(full, date);
             }
         }
     }
@@ -379,34 +374,27 @@ impl<'c> PartitionedWriter<'c> {
         self.waiting = self.recount();
     }
 
+    /// (open date, table, estimated bytes) of every part with waiting rows.
+    fn waiting_parts(&self) -> impl Iterator<Item = (usize, Table, usize)> + '_ {
+        self.open.iter().enumerate().flat_map(move |(di, d)| {
+            d.parts.iter().enumerate().filter_map(move |(t, p)| {
+                p.as_ref()
+                    .map(|p| (di, Table::ALL[t], p.batch.rows() * self.row_bytes[t]))
+            })
+        })
+    }
+
     fn recount(&self) -> usize {
-        let mut sum = 0;
-        for d in &self.open {
-            for (t, p) in d.parts.iter().enumerate() {
-                if let Some(p) = p {
-                    sum += p.batch.rows() * self.row_bytes[t];
-                }
-            }
-        }
-        sum
+        self.waiting_parts().map(|(_, _, bytes)| bytes).sum()
     }
 
     /// Over budget: encodes the part with the most waiting bytes.
     fn encode_largest(&mut self) {
-        let mut best = None;
-        let mut best_bytes = 0;
-        for (di, d) in self.open.iter().enumerate() {
-            for (t, p) in d.parts.iter().enumerate() {
-                if let Some(p) = p {
-                    let bytes = p.batch.rows() * self.row_bytes[t];
-                    if bytes > best_bytes {
-                        best_bytes = bytes;
-                        best = Some((di, Table::ALL[t]));
-                    }
-                }
-            }
-        }
-        if let Some((di, t)) = best {
+        let largest = self
+            .waiting_parts()
+            .filter(|&(_, _, bytes)| bytes > 0)
+            .max_by_key(|&(di, t, bytes)| (bytes, std::cmp::Reverse((di, t.index()))));
+        if let Some((di, t, _)) = largest {
             self.encode(di, t);
         }
     }
@@ -429,14 +417,19 @@ impl<'c> PartitionedWriter<'c> {
 
     fn close_date(&mut self, d: OpenDate) {
         for p in d.parts.into_iter().flatten() {
-            match finish_part(p, d.date) {
-                Ok(pf) => self.closed.push(pf),
-                Err(e) => {
-                    self.error.get_or_insert(e);
-                }
-            }
+            self.retire(p, d.date);
         }
         self.waiting = self.recount();
+    }
+
+    /// Writes a part's last rows and footer and lists it as finished (or keeps the error).
+    fn retire(&mut self, p: OpenPart, date: Option<NaiveDate>) {
+        match finish_part(p, date) {
+            Ok(pf) => self.closed.push(pf),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
     }
 
     /// Flushes and closes every part; returns all part files this writer produced.
