@@ -2,7 +2,7 @@
 //! headline figures, charts and the report tables. Every text from the data is escaped.
 
 use crate::compute::{fmt_pct, frac, Report, BREAKDOWNS};
-use crate::markdown::{breakdown_columns, MODALITY_COLUMNS};
+use crate::markdown::{breakdown_columns, MODALITY_COLUMNS, WORST_LISTS};
 use crate::output::{f64_at, i64_at, text};
 use polars::prelude::*;
 use std::fmt::Write;
@@ -523,23 +523,7 @@ pub fn render(report: &Report, dataset: &str, generated_at: &str, files: &[Strin
     }
 
     let min = report.settings.min_streams;
-    for (name, title, keys) in [
-        (
-            "worst_subnets",
-            "Worst subnets",
-            &["subnet", "building"][..],
-        ),
-        (
-            "worst_buildings",
-            "Worst buildings",
-            &["building", "city", "country"][..],
-        ),
-        (
-            "worst_users",
-            "Worst users",
-            &["display_name", "user_principal_name", "user_id"][..],
-        ),
-    ] {
+    for &(name, title, keys) in WORST_LISTS {
         let _ = writeln!(
             o,
             "<h2>{} <span class=\"muted\">(at least {min} audio streams)</span></h2>",

@@ -57,6 +57,22 @@ pub fn md_table(df: &DataFrame, columns: &[(&str, &str)], max: usize) -> String 
     o
 }
 
+/// The "worst" report tables: name, title and the columns that name a row (shared with
+/// the HTML report).
+pub const WORST_LISTS: &[(&str, &str, &[&str])] = &[
+    ("worst_subnets", "Worst subnets", &["subnet", "building"]),
+    (
+        "worst_buildings",
+        "Worst buildings",
+        &["building", "city", "country"],
+    ),
+    (
+        "worst_users",
+        "Worst users",
+        &["display_name", "user_principal_name", "user_id"],
+    ),
+];
+
 /// Columns shown for the streams-by-modality table.
 pub const MODALITY_COLUMNS: &[(&str, &str)] = &[
     ("modality", "modality"),
@@ -246,25 +262,14 @@ pub fn render(report: &Report, dataset: &str, generated_at: &str) -> String {
     ));
 
     let min = report.settings.min_streams;
-    for (name, title, keys) in [
-        (
-            "worst_subnets",
-            "Worst subnets",
-            &["subnet", "building"][..],
-        ),
-        (
-            "worst_buildings",
-            "Worst buildings",
-            &["building", "city", "country"][..],
-        ),
-        (
-            "worst_users",
-            "Worst users",
-            &["display_name", "user_id"][..],
-        ),
-    ] {
+    for &(name, title, keys) in WORST_LISTS {
         let _ = writeln!(o, "\n## {title} (at least {min} audio streams)\n");
-        let mut cols: Vec<(&str, &str)> = keys.iter().map(|k| (*k, *k)).collect();
+        // The text summary leaves out the principal name to keep its tables narrow.
+        let mut cols: Vec<(&str, &str)> = keys
+            .iter()
+            .filter(|k| **k != "user_principal_name")
+            .map(|k| (*k, *k))
+            .collect();
         cols.extend([
             ("audio_streams", "audio streams"),
             ("audio_poor", "poor"),
