@@ -64,12 +64,17 @@ pub struct WithRaw<'a, T> {
     pub parsed: T,
 }
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for WithRaw<'de, T> {
+impl<'de, T: FromRaw<'de>> Deserialize<'de> for WithRaw<'de, T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw: &'de RawValue = Deserialize::deserialize(d)?;
-        let parsed = serde_json::from_str(raw.get()).map_err(de::Error::custom)?;
+        let parsed = T::from_raw(raw.get()).map_err(de::Error::custom)?;
         Ok(WithRaw { raw, parsed })
     }
+}
+
+/// How a [`WithRaw`] value is parsed from its raw text: a type may read the text twice.
+pub trait FromRaw<'a>: Sized {
+    fn from_raw(text: &'a str) -> serde_json::Result<Self>;
 }
 
 type S<'a> = Option<Str<'a>>;
@@ -120,51 +125,114 @@ graph_object! {
     }
 }
 
-graph_object! {
-    /// graph.identitySet / communicationsIdentitySet: one slot is usually set, the rest null.
-    pub struct IdentitySet<'a> {
-        "user" => user: Option<Identity<'a>>,
-        "phone" => phone: Option<Identity<'a>>,
-        "guest" => guest: Option<Identity<'a>>,
-        "applicationInstance" => application_instance: Option<Identity<'a>>,
-        "application" => application: Option<Identity<'a>>,
-        "acsUser" => acs_user: Option<Identity<'a>>,
-        "azureCommunicationServicesUser" => azure_communication_services_user: Option<Identity<'a>>,
-        "spoolUser" => spool_user: Option<Identity<'a>>,
-        "acsApplicationInstance" => acs_application_instance: Option<Identity<'a>>,
-        "spoolApplicationInstance" => spool_application_instance: Option<Identity<'a>>,
-        "encrypted" => encrypted: Option<Identity<'a>>,
-        "onPremises" => on_premises: Option<Identity<'a>>,
-        "device" => device: Option<Identity<'a>>,
-        "assertedIdentity" => asserted_identity: Option<Identity<'a>>,
-        "endpointType" => endpoint_type: S<'a>,
-    }
+/// graph.identitySet / communicationsIdentitySet slots, in the priority order the reference
+/// recommends for picking the one that names the party.
+const IDENTITY_SLOTS: [&str; 14] = [
+    "user",
+    "phone",
+    "guest",
+    "applicationInstance",
+    "application",
+    "acsUser",
+    "azureCommunicationServicesUser",
+    "spoolUser",
+    "acsApplicationInstance",
+    "spoolApplicationInstance",
+    "encrypted",
+    "onPremises",
+    "device",
+    "assertedIdentity",
+];
+
+/// graph.identitySet / communicationsIdentitySet, reduced to what the tables use: the first
+/// filled slot (usually the only one) and `endpointType`. The whole set is kept as raw JSON by
+/// [`WithRaw`], so nothing is lost.
+///
+/// Only the winning slot is held because a set with all fourteen slots took 1.7 KB, inlined
+/// into every endpoint, segment and session: moving those structs was a tenth of parse time.
+#[derive(Debug, Default, Clone)]
+pub struct IdentitySet<'a> {
+    /// Index in [`IDENTITY_SLOTS`] and value of the first filled slot.
+    primary: Option<(usize, Identity<'a>)>,
+    pub endpoint_type: S<'a>,
 }
 
 impl<'a> IdentitySet<'a> {
     /// The first filled slot, in the priority order the reference recommends, with its name.
     pub fn primary(&self) -> Option<(&'static str, &Identity<'a>)> {
-        [
-            ("user", &self.user),
-            ("phone", &self.phone),
-            ("guest", &self.guest),
-            ("applicationInstance", &self.application_instance),
-            ("application", &self.application),
-            ("acsUser", &self.acs_user),
-            (
-                "azureCommunicationServicesUser",
-                &self.azure_communication_services_user,
-            ),
-            ("spoolUser", &self.spool_user),
-            ("acsApplicationInstance", &self.acs_application_instance),
-            ("spoolApplicationInstance", &self.spool_application_instance),
-            ("encrypted", &self.encrypted),
-            ("onPremises", &self.on_premises),
-            ("device", &self.device),
-            ("assertedIdentity", &self.asserted_identity),
-        ]
-        .into_iter()
-        .find_map(|(name, slot)| slot.as_ref().map(|i| (name, i)))
+        self.primary
+            .as_ref()
+            .map(|(i, id)| (IDENTITY_SLOTS[*i], id))
+    }
+}
+
+impl<'a> FromRaw<'a> for IdentitySet<'a> {
+    fn from_raw(text: &'a str) -> serde_json::Result<Self> {
+        let mut d = serde_json::Deserializer::from_str(text);
+        match d.deserialize_map(SetVisitor { keep_all: false })? {
+            Some(set) => Ok(set),
+            // A repeated key emptied the winning slot after lower ones were passed over: read
+            // again keeping every slot (only hand-made input does this).
+            None => serde_json::Deserializer::from_str(text)
+                .deserialize_map(SetVisitor { keep_all: true })
+                .map(|set| set.expect("a full read always resolves")),
+        }
+    }
+}
+
+/// Reads an identity set; repeated keys follow the last-one-wins rule of the other objects.
+/// Without `keep_all` it keeps only the best slot so far, and gives `None` when a repeated key
+/// nulls that slot (the next best was not kept).
+struct SetVisitor {
+    keep_all: bool,
+}
+
+impl<'de> Visitor<'de> for SetVisitor {
+    type Value = Option<IdentitySet<'de>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object (IdentitySet)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = IdentitySet::default();
+        let mut all: Vec<Option<Identity<'de>>> = Vec::new();
+        if self.keep_all {
+            all.resize(IDENTITY_SLOTS.len(), None);
+        }
+        let mut lost = false;
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let key = key.0.as_ref();
+            if key == "endpointType" {
+                out.endpoint_type = map.next_value()?;
+                continue;
+            }
+            let Some(slot) = IDENTITY_SLOTS.iter().position(|s| *s == key) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let value: Option<Identity<'de>> = map.next_value()?;
+            if self.keep_all {
+                all[slot] = value;
+                continue;
+            }
+            let best = out.primary.as_ref().map(|(b, _)| *b);
+            match value {
+                Some(v) if best.is_none_or(|b| slot <= b) => out.primary = Some((slot, v)),
+                None if best == Some(slot) => {
+                    out.primary = None;
+                    lost = true;
+                }
+                _ => {}
+            }
+        }
+        if self.keep_all {
+            out.primary = all
+                .into_iter()
+                .enumerate()
+                .find_map(|(i, v)| v.map(|v| (i, v)));
+        } else if lost {
+            return Ok(None);
+        }
+        Ok(Some(out))
     }
 }
 
@@ -361,6 +429,12 @@ graph_object! {
     }
 }
 
+impl<'a> FromRaw<'a> for Identity<'a> {
+    fn from_raw(text: &'a str) -> serde_json::Result<Self> {
+        serde_json::from_str(text)
+    }
+}
+
 /// The raw JSON text without insignificant whitespace: the same content gives the same text
 /// whether the export was pretty-printed or compact. Borrows when the input is already compact.
 /// (Key order is kept as sent; re-sorting through a JSON DOM cost more than the rest of the row.)
@@ -418,6 +492,43 @@ mod tests {
         let err =
             serde_json::from_str::<CallRecord>(r#"{"id":"x","sessions":"nope"}"#).unwrap_err();
         assert!(err.to_string().contains("sequence"), "{err}");
+    }
+
+    #[test]
+    fn identity_set_keeps_the_first_filled_slot_under_repeats() {
+        let primary = |json: &str| {
+            let w: WithRaw<IdentitySet> = serde_json::from_str(json).unwrap();
+            w.parsed
+                .primary()
+                .map(|(slot, id)| (slot, id.id.as_ref().unwrap().as_str().to_owned()))
+        };
+        let p = |slot: &'static str, id: &str| Some((slot, id.to_owned()));
+        // A lower-priority slot first, then a higher one: the higher one wins.
+        assert_eq!(
+            primary(r#"{"device":{"id":"d"},"user":{"id":"u"}}"#),
+            p("user", "u")
+        );
+        // A higher-priority slot first: a later lower one does not replace it.
+        assert_eq!(
+            primary(r#"{"user":{"id":"u"},"device":{"id":"d"},"endpointType":"x"}"#),
+            p("user", "u")
+        );
+        // A repeated key: the last value wins.
+        assert_eq!(
+            primary(r#"{"user":{"id":"u1"},"user":{"id":"u2"}}"#),
+            p("user", "u2")
+        );
+        // The winning slot emptied by a repeat: the next filled slot, read again in full.
+        assert_eq!(
+            primary(r#"{"phone":{"id":"p"},"user":{"id":"u"},"guest":{"id":"g"},"user":null}"#),
+            p("phone", "p")
+        );
+        assert_eq!(primary(r#"{"user":{"id":"u"},"user":null}"#), None);
+        assert_eq!(primary(r#"{"user":null,"application":null}"#), None);
+        let w: WithRaw<IdentitySet> =
+            serde_json::from_str(r#"{"endpointType":"default","user":{"id":"u"}}"#).unwrap();
+        assert_eq!(w.parsed.endpoint_type.unwrap().as_str(), "default");
+        assert!(serde_json::from_str::<WithRaw<IdentitySet>>(r#"{"user":5}"#).is_err());
     }
 
     #[test]
