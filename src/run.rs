@@ -91,7 +91,8 @@ impl FlattenConfig {
 /// What the run needs to know about a written call to merge child pages into it later.
 #[derive(Debug, Clone, Default)]
 struct CallSummary {
-    call_type: Option<Box<str>>,
+    /// Graph's values borrow a static string: one allocation less per call in the index.
+    call_type: Option<Cow<'static, str>>,
     start: Option<i64>,
     end: Option<i64>,
     date: Option<NaiveDate>,
@@ -158,7 +159,7 @@ impl IndexEntry {
             last_modified: self.last_modified,
             richness: self.richness,
             date: state::date_to_days(s.date),
-            call_type: s.call_type,
+            call_type: s.call_type.map(|t| t.into_owned().into_boxed_str()),
             start: s.start,
             end: s.end,
             sessions: s.sessions,
@@ -170,51 +171,126 @@ impl IndexEntry {
     }
 }
 
+/// The calls of one worker: ids map to slots in fixed-size chunks of entries.
+///
+/// The entries live outside the hash table so that its spare buckets cost a key and a slot
+/// (24 bytes), not a whole entry (about 250): the table is kept at most 7/8 full and doubles
+/// when it fills. Chunks are never reallocated, so no freed block is left behind as the index
+/// grows among the sink's short-lived buffers.
+#[derive(Default)]
+struct Shard {
+    slots: HashMap<Box<str>, u32>,
+    chunks: Vec<Vec<Option<IndexEntry>>>,
+}
+
+/// Entries per chunk of a [`Shard`] (about 256 KB).
+const SHARD_CHUNK: usize = 1024;
+
+impl Shard {
+    fn at(&self, slot: u32) -> &Option<IndexEntry> {
+        let i = slot as usize;
+        &self.chunks[i / SHARD_CHUNK][i % SHARD_CHUNK]
+    }
+
+    fn at_mut(&mut self, slot: u32) -> &mut Option<IndexEntry> {
+        let i = slot as usize;
+        &mut self.chunks[i / SHARD_CHUNK][i % SHARD_CHUNK]
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn get(&self, id: &str) -> Option<&IndexEntry> {
+        self.slots.get(id).and_then(|&s| self.at(s).as_ref())
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut IndexEntry> {
+        let slot = *self.slots.get(id)?;
+        self.at_mut(slot).as_mut()
+    }
+
+    /// Sets the entry of `id` and returns the one it replaces.
+    fn insert(&mut self, id: &str, e: IndexEntry) -> Option<IndexEntry> {
+        if let Some(&slot) = self.slots.get(id) {
+            return self.at_mut(slot).replace(e);
+        }
+        let used: usize = self.chunks.iter().map(Vec::len).sum();
+        let slot = u32::try_from(used).expect("fewer than 2^32 calls per worker");
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < SHARD_CHUNK => c.push(Some(e)),
+            _ => {
+                let mut c = Vec::with_capacity(SHARD_CHUNK);
+                c.push(Some(e));
+                self.chunks.push(c);
+            }
+        }
+        self.slots.insert(id.into(), slot);
+        None
+    }
+
+    fn remove(&mut self, id: &str) -> Option<IndexEntry> {
+        let slot = self.slots.remove(id)?;
+        self.at_mut(slot).take()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Box<str>, &IndexEntry)> {
+        self.slots
+            .iter()
+            .filter_map(|(id, &s)| self.at(s).as_ref().map(|e| (id, e)))
+    }
+
+    fn into_entries(mut self) -> impl Iterator<Item = (Box<str>, IndexEntry)> {
+        let slots = std::mem::take(&mut self.slots);
+        slots
+            .into_iter()
+            .filter_map(move |(id, s)| self.at_mut(s).take().map(|e| (id, e)))
+    }
+}
+
 /// The calls of this run: the workers' indexes kept apart (merging them into one map would
 /// hold two copies of the largest while the table grows). An id is in at most one shard.
 #[derive(Default)]
 struct CallIndex {
-    shards: Vec<HashMap<Box<str>, IndexEntry>>,
+    shards: Vec<Shard>,
 }
 
 impl CallIndex {
     /// Adds a worker's index: of two versions of a call the loser is dropped, its rows go to
     /// `tombstones` and it counts as superseded.
-    fn add_shard(
-        &mut self,
-        mut shard: HashMap<Box<str>, IndexEntry>,
-        superseded: &mut u64,
-        tombstones: &mut Vec<RowSpan>,
-    ) {
-        let shards = &mut self.shards;
-        shard.retain(|id, e| {
-            for other in shards.iter_mut() {
+    fn add_shard(&mut self, mut shard: Shard, superseded: &mut u64, tombstones: &mut Vec<RowSpan>) {
+        let mut losers: Vec<Box<str>> = Vec::new();
+        for (id, e) in shard.iter() {
+            for other in self.shards.iter_mut() {
                 if let Some(o) = other.get(id) {
                     *superseded += 1;
                     if e.beats(o) {
                         tombstones.extend(o.spans.iter().flatten());
                         other.remove(id);
-                        return true;
+                    } else {
+                        tombstones.extend(e.spans.iter().flatten());
+                        losers.push(id.clone());
                     }
-                    tombstones.extend(e.spans.iter().flatten());
-                    return false;
+                    break;
                 }
             }
-            true
-        });
+        }
+        for id in losers {
+            shard.remove(&id);
+        }
         self.shards.push(shard);
     }
 
     fn len(&self) -> usize {
-        self.shards.iter().map(HashMap::len).sum()
+        self.shards.iter().map(Shard::len).sum()
     }
 
     fn iter(&self) -> impl Iterator<Item = (&Box<str>, &IndexEntry)> {
-        self.shards.iter().flatten()
+        self.shards.iter().flat_map(Shard::iter)
     }
 
     fn values(&self) -> impl Iterator<Item = &IndexEntry> {
-        self.shards.iter().flat_map(HashMap::values)
+        self.iter().map(|(_, e)| e)
     }
 
     fn get_mut(&mut self, id: &str) -> Option<&mut IndexEntry> {
@@ -226,14 +302,14 @@ impl CallIndex {
     }
 
     fn into_entries(self) -> impl Iterator<Item = (Box<str>, IndexEntry)> {
-        self.shards.into_iter().flatten()
+        self.shards.into_iter().flat_map(Shard::into_entries)
     }
 }
 
 /// Takes what merging a page needs out of a dataset call (put it back with [`put_summary`]).
 fn take_summary(c: &mut CallState) -> CallSummary {
     CallSummary {
-        call_type: c.call_type.clone(),
+        call_type: c.call_type.as_deref().map(call_type),
         start: c.start,
         end: c.end,
         date: state::days_to_date(c.date),
@@ -302,7 +378,7 @@ type WorkerResult<'c> = Result<(Worker<'c>, Vec<PartFile>)>;
 /// One worker's state (phase 1).
 struct Worker<'c> {
     writer: PartitionedWriter<'c>,
-    index: HashMap<Box<str>, IndexEntry>,
+    index: Shard,
     tombstones: Vec<RowSpan>,
     pages: Vec<PendingPage>,
     errors: Vec<ErrorEntry>,
@@ -496,7 +572,7 @@ impl<'c> Worker<'c> {
                     incomplete_participants: rec.participants_v2_next_link.is_some(),
                     pages: Vec::new(),
                 };
-                if let Some(old) = self.index.insert(id.into(), entry) {
+                if let Some(old) = self.index.insert(id, entry) {
                     self.counts.records.superseded += 1;
                     self.tombstones.extend(old.spans.iter().flatten());
                 }
@@ -526,7 +602,7 @@ fn summarize(rec: &CallRecord) -> CallSummary {
     let sessions = rec.sessions.as_deref().unwrap_or(&[]);
     let participants = rec.participants_v2.as_deref().unwrap_or(&[]);
     CallSummary {
-        call_type: rec.call_type.as_ref().map(|s| s.as_str().into()),
+        call_type: rec.call_type.as_ref().map(|s| call_type(s.as_str())),
         start: rec.start.map(|t| t.0),
         end: rec.end.map(|t| t.0),
         date: flatten::partition_date(rec),
@@ -534,6 +610,15 @@ fn summarize(rec: &CallRecord) -> CallSummary {
         session_ids: id_hashes(sessions.iter().filter_map(|s| s.id.as_ref())),
         participants: participants.len() as u32,
         participant_ids: id_hashes(participants.iter().filter_map(|p| p.id.as_ref())),
+    }
+}
+
+/// A call type as kept in the index: the `callType` enum's values as static strings.
+fn call_type(t: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 4] = ["groupCall", "peerToPeer", "unknown", "unknownFutureValue"];
+    match KNOWN.iter().find(|k| **k == t) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(t.to_owned()),
     }
 }
 
@@ -643,7 +728,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             s.spawn(|_| {
                 let mut w = Worker {
                     writer: PartitionedWriter::new(&sink),
-                    index: HashMap::new(),
+                    index: Shard::default(),
                     tombstones: Vec::new(),
                     pages: Vec::new(),
                     errors: Vec::new(),
@@ -1418,11 +1503,38 @@ mod tests {
         }
     }
 
-    fn shard(items: &[(&str, IndexEntry)]) -> HashMap<Box<str>, IndexEntry> {
-        items
-            .iter()
-            .map(|(k, e)| ((*k).into(), e.clone()))
-            .collect()
+    fn shard(items: &[(&str, IndexEntry)]) -> Shard {
+        let mut s = Shard::default();
+        for (k, e) in items {
+            assert!(s.insert(k, e.clone()).is_none());
+        }
+        s
+    }
+
+    #[test]
+    fn shard_slots_span_chunks_and_survive_replace_and_remove() {
+        let mut s = Shard::default();
+        let n = SHARD_CHUNK as u32 * 2 + 3;
+        for i in 0..n {
+            assert!(s.insert(&format!("c{i}"), entry(i as i64, i, i)).is_none());
+        }
+        assert_eq!(s.len(), n as usize);
+        assert_eq!(s.chunks.len(), 3);
+        let old = s.insert("c1030", entry(-1, 0, 0)).map(|e| e.version);
+        assert_eq!(old, Some(1030));
+        assert_eq!(s.get("c1030").map(|e| e.version), Some(-1));
+        assert_eq!(s.remove("c5").map(|e| e.version), Some(5));
+        assert!(s.get("c5").is_none() && s.remove("c5").is_none());
+        assert_eq!(
+            s.get(&format!("c{}", n - 1)).map(|e| e.order.0),
+            Some(n - 1)
+        );
+        s.get_mut("c7").unwrap().version = 70;
+        let mut all: Vec<(Box<str>, i64)> = s.into_entries().map(|(k, e)| (k, e.version)).collect();
+        all.sort();
+        assert_eq!(all.len(), n as usize - 1);
+        assert!(all.contains(&("c7".into(), 70)) && all.contains(&("c1030".into(), -1)));
+        assert!(!all.iter().any(|(k, _)| &**k == "c5"));
     }
 
     #[test]
