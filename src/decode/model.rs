@@ -440,26 +440,29 @@ impl<'a> FromRaw<'a> for Identity<'a> {
 /// (Key order is kept as sent; re-sorting through a JSON DOM cost more than the rest of the row.)
 pub fn compact_json(raw: &RawValue) -> std::borrow::Cow<'_, str> {
     let text = raw.get();
+    let bytes = text.as_bytes();
     // Byte-level: whitespace, quotes and backslashes are ASCII and never occur inside a UTF-8
     // multi-byte sequence, so copying the spans between skipped bytes keeps the text valid.
     // The output buffer is only allocated once a whitespace byte outside a string is seen.
+    // Most of the text is inside strings: jump to each string's next quote or backslash with
+    // memchr instead of stepping byte by byte (this ran at 6 instructions per byte).
     let mut out: Option<String> = None;
-    let (mut in_string, mut escaped, mut start) = (false, false, 0usize);
-    for (i, &b) in text.as_bytes().iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let (mut i, mut start) = (0usize, 0usize);
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b == b'"' {
+            while let Some(k) = memchr::memchr2(b'"', b'\\', &bytes[i..]) {
+                i += k + 1;
+                if bytes[i - 1] == b'"' {
+                    break;
+                }
+                i = (i + 1).min(bytes.len()); // the escaped byte
             }
-        } else if b == b'"' {
-            in_string = true;
         } else if b.is_ascii_whitespace() {
             let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            o.push_str(&text[start..i]);
-            start = i + 1;
+            o.push_str(&text[start..i - 1]);
+            start = i;
         }
     }
     match out {
@@ -529,6 +532,26 @@ mod tests {
             serde_json::from_str(r#"{"endpointType":"default","user":{"id":"u"}}"#).unwrap();
         assert_eq!(w.parsed.endpoint_type.unwrap().as_str(), "default");
         assert!(serde_json::from_str::<WithRaw<IdentitySet>>(r#"{"user":5}"#).is_err());
+    }
+
+    #[test]
+    fn compact_json_drops_only_whitespace_outside_strings() {
+        let cases = [
+            ("{\"a\":1}", "{\"a\":1}"),
+            ("{ \"a b\" : \" x \" }", "{\"a b\":\" x \"}"),
+            // An escaped backslash ends right before the closing quote.
+            ("[ \"c:\\\\\" , \"q\\\" \" ]", "[\"c:\\\\\",\"q\\\" \"]"),
+            (
+                "{\n\t\"n\": [ 1 ,\r\n 2 ],\n \"e\": \"\u{e9} \\n\" }",
+                "{\"n\":[1,2],\"e\":\"\u{e9} \\n\"}",
+            ),
+            ("\"\"", "\"\""),
+            (" 7 ", "7"),
+        ];
+        for (input, want) in cases {
+            let raw: &RawValue = serde_json::from_str(input).unwrap();
+            assert_eq!(compact_json(raw), want, "{input:?}");
+        }
     }
 
     #[test]
