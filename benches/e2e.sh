@@ -4,19 +4,11 @@
 #
 #   benches/e2e.sh [SIZE_MB] [ARCHIVE_DIR] [SEED]
 #
-# Builds the release binary without the report feature (no polars: ~3 min instead of ~14).
+# Builds the release binary without the report feature (see prepare.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size_mb=${1:-1150}
-archive=${2:-/tmp/callrec-bench-archive-$size_mb}
-seed=${3:-7}
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-cargo build --release --no-default-features -q
-bin=target/release/callrec
-if [ ! -d "$archive" ]; then
-  "$bin" gen --out "$archive" --size-mb "$size_mb" --seed "$seed"
-fi
+. benches/prepare.sh
+prepare "${1:-1150}" "${2:-/tmp/callrec-bench-archive-${1:-1150}}" "${3:-7}"
 echo "archive: $archive ($(du -sm --apparent-size "$archive" | cut -f1) MB on disk, $(find "$archive" -type f | wc -l) files)"
 cat "$archive"/*/* > /dev/null 2>&1 || true   # warm the page cache
 run() {
