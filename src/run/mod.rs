@@ -310,14 +310,23 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             .iter()
             .any(|r| by_key.contains_key(r.file_key.as_slice()))
     });
+    // The dataset's calls this run can touch: the ids of its records and the calls its pages
+    // (read now or still waiting) belong to. The others are copied from the previous state
+    // when the new one is written, so an increment costs memory for what it adds, not for the
+    // dataset.
     let mut ds: HashMap<Box<str>, CallState> = HashMap::new();
+    let mut ds_ids: HashSet<Box<str>> = HashSet::new();
     let ds_loaded = match &prev {
         Some(p) if !read.is_empty() || retry_possible => {
+            let mut touched: HashSet<&str> = index.iter().map(|(id, _)| &**id).collect();
+            touched.extend(pages.iter().map(|pg| pg.call_id.as_str()));
+            touched.extend(p.files.pending_pages.iter().map(|r| r.call_id.as_str()));
             ds = p
-                .load_calls()?
+                .load_calls_where(|id| touched.contains(id))?
                 .into_iter()
                 .map(|c| (c.id.clone(), c))
                 .collect();
+            ds_ids = ds.keys().cloned().collect();
             true
         }
         _ => false,
@@ -632,23 +641,36 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             rows: p.rows,
         });
     }
-    let calls_source = match &prev {
-        Some(p) if !ds_loaded => {
-            inc.calls = p.header.calls;
-            CallsSource::Unchanged {
-                path: p.calls_path(),
-                info: p.header.calls_bin.clone(),
-                count: p.header.calls,
+    let ds_ids_len = ds_ids.len() as u64;
+    let calls_source =
+        match &prev {
+            Some(p) if !ds_loaded => {
+                inc.calls = p.header.calls;
+                CallsSource::Unchanged {
+                    path: p.calls_path(),
+                    info: p.header.calls_bin.clone(),
+                    count: p.header.calls,
+                }
             }
-        }
-        _ => {
-            inc.calls = (ds.len() + index.len()) as u64;
-            let calls = ds
-                .into_values()
-                .chain(index.into_entries().map(|(id, e)| e.into_state(id)));
-            CallsSource::New(Box::new(calls), inc.calls)
-        }
-    };
+            _ => {
+                // The previous state's calls that were not loaded, read again one at a time.
+                let (untouched, n_untouched): (Box<dyn Iterator<Item = Result<CallState>>>, u64) =
+                    match &prev {
+                        Some(p) => (
+                            Box::new(p.calls_reader()?.filter(move |c| {
+                                c.as_ref().map_or(true, |c| !ds_ids.contains(&c.id))
+                            })),
+                            p.header.calls - ds_ids_len,
+                        ),
+                        None => (Box::new(std::iter::empty()), 0),
+                    };
+                inc.calls = n_untouched + (ds.len() + index.len()) as u64;
+                let calls = untouched
+                    .chain(ds.into_values().map(Ok))
+                    .chain(index.into_entries().map(|(id, e)| Ok(e.into_state(id))));
+                CallsSource::New(Box::new(calls), inc.calls)
+            }
+        };
     counts.files.discovered = files.len() as u64 + found.skipped.len() as u64;
     counts.files.skipped_not_json = found.skipped.len() as u64;
     counts.files.skipped_paths = found
