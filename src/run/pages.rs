@@ -120,6 +120,22 @@ pub(super) fn merge_page(
     }
 }
 
+/// One item of a sessions or participants_v2 page (boxed: pages are rare, and a session is
+/// 1.5 KB).
+enum PageItem<'a> {
+    Session(Box<Session<'a>>),
+    Participant(Box<Participant<'a>>),
+}
+
+impl PageItem<'_> {
+    fn id(&self) -> Option<&Str<'_>> {
+        match self {
+            PageItem::Session(x) => x.id.as_ref(),
+            PageItem::Participant(x) => x.id.as_ref(),
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn merge_items(
     page: &PendingPage,
@@ -163,54 +179,44 @@ pub(super) fn merge_items(
                 reason,
             ));
         };
-        match page.kind {
-            PageKind::Sessions => match serde_json::from_str::<Session>(raw.get()) {
-                Ok(session) => {
-                    let h = session.id.as_ref().map(|x| state::id_hash(x.as_str()));
-                    if h.is_some_and(|h| s.session_ids.contains(&h)) {
-                        counts.pages[pc].items_duplicate += 1;
-                        continue;
-                    }
-                    flatten::flatten_sessions(
-                        &ctx,
-                        std::slice::from_ref(&session),
-                        s.sessions,
-                        Some(&page_path),
-                        writer,
-                    );
-                    s.sessions += 1;
-                    s.session_ids.extend(h);
-                    counts.pages[pc].items_added += 1;
-                }
-                Err(e) => {
-                    counts.pages[pc].items_rejected += 1;
-                    reject(errors, e);
-                }
-            },
-            PageKind::Participants => match serde_json::from_str::<Participant>(raw.get()) {
-                Ok(p) => {
-                    let h = p.id.as_ref().map(|x| state::id_hash(x.as_str()));
-                    if h.is_some_and(|h| s.participant_ids.contains(&h)) {
-                        counts.pages[pc].items_duplicate += 1;
-                        continue;
-                    }
-                    flatten::flatten_participants(
-                        &ctx,
-                        std::slice::from_ref(&p),
-                        s.participants,
-                        Some(&page_path),
-                        writer,
-                    );
-                    s.participants += 1;
-                    s.participant_ids.extend(h);
-                    counts.pages[pc].items_added += 1;
-                }
-                Err(e) => {
-                    counts.pages[pc].items_rejected += 1;
-                    reject(errors, e);
-                }
-            },
+        let item = match page.kind {
+            PageKind::Sessions => {
+                serde_json::from_str(raw.get()).map(|x| PageItem::Session(Box::new(x)))
+            }
+            PageKind::Participants => {
+                serde_json::from_str(raw.get()).map(|x| PageItem::Participant(Box::new(x)))
+            }
+        };
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                counts.pages[pc].items_rejected += 1;
+                reject(errors, e);
+                continue;
+            }
+        };
+        let (known, n) = match &item {
+            PageItem::Session(_) => (&mut s.session_ids, &mut s.sessions),
+            PageItem::Participant(_) => (&mut s.participant_ids, &mut s.participants),
+        };
+        let h = item.id().map(|x| state::id_hash(x.as_str()));
+        if h.is_some_and(|h| known.contains(&h)) {
+            counts.pages[pc].items_duplicate += 1;
+            continue;
         }
+        // The item continues the call's ordinals.
+        let page_path = Some(page_path.as_str());
+        match &item {
+            PageItem::Session(x) => {
+                flatten::flatten_sessions(&ctx, std::slice::from_ref(x), *n, page_path, writer)
+            }
+            PageItem::Participant(x) => {
+                flatten::flatten_participants(&ctx, std::slice::from_ref(x), *n, page_path, writer)
+            }
+        }
+        *n += 1;
+        known.extend(h);
+        counts.pages[pc].items_added += 1;
         if let Some(e) = writer.take_error() {
             return Err(e);
         }
