@@ -348,7 +348,6 @@ pub fn load(dir: &Path, settings: &BTreeMap<String, String>) -> Result<Previous>
 }
 
 impl Previous {
-    /// Loads the call index (`calls.bin`).
     /// The calls of `calls.bin` whose id `keep` accepts, read one at a time. An incremental
     /// run needs only the calls its records and pages touch: loading all of them cost ~1 KB of
     /// memory per call in the dataset (120 MB for 190,000 calls) to add a few new files.

@@ -1,7 +1,13 @@
 //! The duplicate index: per call, the version kept and where its rows are. Each worker fills
 //! a [`Shard`]; phase 2 joins them into a [`CallIndex`] by the winner rule ([`wins`]).
 
-use super::*;
+use crate::decode::model::CallRecord;
+use crate::flatten;
+use crate::sink::{RecordSpans, RowSpan};
+use crate::state::{self, CallState, PageRef};
+use chrono::NaiveDate;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// What the run needs to know about a written call to merge child pages into it later.
 #[derive(Debug, Clone, Default)]

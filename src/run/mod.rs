@@ -14,7 +14,7 @@
 //! Incremental runs (see [`crate::incremental`], [`crate::state`], [`publish`]): the run holds the
 //! output folder's lock, starts from the state of the current snapshot, and reads only new and
 //! changed files. After phase 2 its winners are compared with the calls already in the dataset
-//! by the same rule ([`wins`]); a record not newer than the dataset's version is superseded, a
+//! by the same rule (`wins` in `index`); a record not newer than the dataset's version is superseded, a
 //! newer one replaces it. Phase 3 also merges pages into calls of the dataset, retries pages that
 //! still wait for their call, and merges again the pages of replaced calls. Phase 4 then builds
 //! the new snapshot: the previous snapshot's part files are hard-linked, except those holding
@@ -24,22 +24,16 @@
 //! `pages`; this module runs the phases, writes the snapshot and publishes it.
 
 use crate::crashpoint::crash_point;
-use crate::decode::model::{CallRecord, Participant, Session};
-use crate::decode::scalar::Str;
-use crate::decode::{self, DocLoc, FileError, Item, Limits, PageKind, Position};
-use crate::discover::{self, InputFile};
-use crate::flatten::{self, rows::CallCtx};
+use crate::decode::{self, Item, Limits, PageKind};
+use crate::discover;
 use crate::incremental::{self, FileOutcome, FileStatus};
 use crate::lock::Lock;
 use crate::manifest::*;
 use crate::schema::Table;
 use crate::sink::publish::{self, Rewrite, Staging};
-use crate::sink::{PartFile, PartitionedWriter, RecordSpans, RowSpan, SinkConfig};
+use crate::sink::{PartFile, PartitionedWriter, RowSpan, SinkConfig};
 use crate::state::{self, CallState, CallsSource, FilesBody, PageRef, PartState, StoredError};
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
-use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
@@ -95,9 +89,9 @@ mod index;
 mod pages;
 mod worker;
 
-use index::*;
-use pages::*;
-use worker::*;
+use index::{put_summary, take_summary, CallIndex, CallSummary, Shard};
+use pages::{merge_page, orphan_error, page_error, Origin, PendingPage};
+use worker::{error_at, Counts, Worker, WorkerResult};
 
 /// Runs the whole flatten job and returns its manifest (already published under `cfg.out`).
 /// On an error nothing of the run is published and the last dataset stays as it was.
@@ -653,7 +647,8 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                 }
             }
             _ => {
-                // The previous state's calls that were not loaded, read again one at a time.
+                // The previous state's calls that were not loaded, read again one at a time (its
+                // checksum is verified again first: ~10 ms for the 35 MB of 190,000 calls).
                 let (untouched, n_untouched): (Box<dyn Iterator<Item = Result<CallState>>>, u64) =
                     match &prev {
                         Some(p) => (

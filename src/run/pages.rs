@@ -1,7 +1,20 @@
 //! Phase 3: `sessions` and `participants_v2` pages exported apart from their call, merged into
 //! the winning version (of this run or of the dataset), or kept waiting for their call.
 
-use super::*;
+use super::index::CallSummary;
+use super::worker::{error_at, error_entry, Counts};
+use super::FlattenConfig;
+use crate::decode::model::{CallRecord, Participant, Session};
+use crate::decode::scalar::Str;
+use crate::decode::{self, DocLoc, Item, PageKind, Position};
+use crate::discover::InputFile;
+use crate::flatten::{self, rows::CallCtx};
+use crate::manifest::ErrorEntry;
+use crate::sink::PartitionedWriter;
+use crate::state::{self, PageRef};
+use anyhow::Result;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// Where a page to merge comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,15 @@
 //! Phase 1: one worker reads its share of the files into its own sink, index, error list and
 //! counters (no lock or channel per record).
 
-use super::*;
+use super::index::{richness, summarize, wins, IndexEntry, Shard};
+use super::pages::{Origin, PendingPage};
+use crate::decode::{self, DocLoc, FileError, Item, Limits, Position};
+use crate::discover::InputFile;
+use crate::flatten::{self, rows::CallCtx};
+use crate::incremental::FileOutcome;
+use crate::manifest::{ErrorEntry, FileCounts, PageCounts, RecordCounts};
+use crate::sink::{PartFile, PartitionedWriter, RowSpan};
+use anyhow::Result;
 
 #[derive(Default)]
 pub(super) struct Counts {
