@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorEntry {
     pub path: String,
-    /// Human-readable position ("line 3, column 17, value[2]" or "file").
+    /// Human-readable position ("line 3, column 17, value\[2\]" or "file").
     pub position: String,
     pub line: Option<u64>,
     pub column: Option<u64>,

@@ -1,6 +1,6 @@
 //! The Microsoft Graph callRecords model (v1.0 and beta) as borrowed Rust structs.
 //!
-//! Every struct is declared with [`graph_object!`], which generates a hand-rolled map visitor
+//! Every struct is declared with `graph_object!`, which generates a hand-rolled map visitor
 //! instead of `#[derive(Deserialize)]` for three reasons that real exports force on us:
 //! unknown properties must be skipped (Graph adds properties over time), a repeated key must not
 //! fail the record (the v1.0 list-sessions doc example repeats `@odata.type`; last one wins, as in
