@@ -290,7 +290,8 @@ pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
 
 /// Everything the reports need from the dataset, scanned lazily.
 pub struct Inputs {
-    pub streams: LazyFrame,
+    /// The per-stream frame, collected ([`load::collect_streams_frame`]).
+    pub streams: DataFrame,
     pub calls: LazyFrame,
     pub sessions: LazyFrame,
     pub segments: LazyFrame,
@@ -309,7 +310,7 @@ impl Inputs {
     pub fn open(dataset: &Path) -> Result<Inputs> {
         let streams_t = Table::scan(dataset, "streams")?;
         let classified = streams_t.has("quality");
-        let streams = load::streams_frame(&streams_t)?;
+        let streams = load::collect_streams_frame(dataset, &streams_t)?;
 
         let calls_t = Table::scan(dataset, "calls")?;
         calls_t.require(&["call_id"])?;
@@ -521,7 +522,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     let mut notes = Vec::new();
 
     // Collect the narrow per-stream frame once; every breakdown runs over it.
-    let streams = collect(inp.streams.clone(), "streams")?;
+    let streams = inp.streams;
     let s = || streams.clone().lazy();
     // The narrow per-segment frame too: the overview, targets, reliability, failures, by-day
     // and by-call-type tables all read it.

@@ -977,6 +977,32 @@ fn worst_lists_missing_subnets_attendance() {
 }
 
 #[test]
+fn stream_frame_built_a_partition_at_a_time_equals_one_query() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), true);
+    let t = crate::load::Table::scan(dir.path(), "streams").unwrap();
+    let parts = crate::load::partitions(dir.path(), "streams").unwrap();
+    assert!(parts.len() >= 3, "{parts:?}");
+    let whole = crate::load::streams_frame(&t, 0)
+        .unwrap()
+        .collect()
+        .unwrap();
+    let apart = crate::load::collect_streams_in_runs(dir.path(), &t, 0).unwrap();
+    let one_run = crate::load::collect_streams_in_runs(dir.path(), &t, u64::MAX).unwrap();
+    assert_eq!(whole.height(), streams().len());
+    assert!(apart.equals_missing(&whole), "{apart}\n{whole}");
+    assert!(one_run.equals_missing(&whole));
+    let rows: Vec<u32> = apart
+        .column("_stream_row")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(rows, (0..whole.height() as u32).collect::<Vec<_>>());
+}
+
+#[test]
 fn dataset_without_quality_columns_still_reports() {
     let (_d, r) = report(false);
     assert_eq!(r.profile, NO_PROFILE);
