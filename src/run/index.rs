@@ -136,7 +136,9 @@ impl Shard {
         if let Some(&slot) = self.slots.get(id) {
             return self.at_mut(slot).replace(e);
         }
-        let used: usize = self.chunks.iter().map(Vec::len).sum();
+        // Every chunk but the last is full.
+        let used = self.chunks.len().saturating_sub(1) * SHARD_CHUNK
+            + self.chunks.last().map_or(0, Vec::len);
         let slot = u32::try_from(used).expect("fewer than 2^32 calls per worker");
         match self.chunks.last_mut() {
             Some(c) if c.len() < SHARD_CHUNK => c.push(Some(e)),
