@@ -264,25 +264,25 @@ fn hex128(h: u128) -> String {
 fn read_body<T: serde::de::DeserializeOwned>(dir: &Path, name: &str, info: &BodyInfo) -> Result<T> {
     let path = dir.join(STATE_DIR).join(name);
     let bytes = std::fs::read(&path).map_err(|e| damaged(dir, format!("{name}: {e}")))?;
-    if bytes.len() as u64 != info.bytes {
-        return Err(damaged(
-            dir,
-            format!(
-                "{name} has {} bytes, the header says {}",
-                bytes.len(),
-                info.bytes
-            ),
-        ));
-    }
-    if hex128(xxhash_rust::xxh3::xxh3_128(&bytes)) != info.xxh3_128 {
-        return Err(damaged(dir, format!("{name} does not match its checksum")));
-    }
+    check_body(dir, name, info, bytes.len() as u64, hash_bytes(&bytes))?;
     let (v, used) = bincode::serde::decode_from_slice(&bytes, bincode_config())
         .map_err(|e| damaged(dir, format!("{name}: {e}")))?;
     if used != bytes.len() {
         return Err(damaged(dir, format!("{name} has trailing bytes")));
     }
     Ok(v)
+}
+
+/// Fails unless a body file of `bytes` bytes hashing to `hash` is the one the header describes.
+fn check_body(dir: &Path, name: &str, info: &BodyInfo, bytes: u64, hash: u128) -> Result<()> {
+    if bytes != info.bytes {
+        let why = format!("{name} has {bytes} bytes, the header says {}", info.bytes);
+        return Err(damaged(dir, why));
+    }
+    if hex128(hash) != info.xxh3_128 {
+        return Err(damaged(dir, format!("{name} does not match its checksum")));
+    }
+    Ok(())
 }
 
 /// Loads the header and `files.bin` of the snapshot in `dir`, and checks that every part file
@@ -370,22 +370,11 @@ impl Previous {
     pub fn calls_reader(&self) -> Result<CallsReader> {
         let path = self.calls_path();
         let fail = |e: &dyn std::fmt::Display| damaged(&self.dir, format!("{CALLS}: {e}"));
-        let open = || std::fs::File::open(&path).map_err(|e| fail(&e));
-        let mut check = HashingReader {
-            inner: open()?,
-            hash: Xxh3Default::new(),
-            bytes: 0,
-        };
-        std::io::copy(&mut check, &mut std::io::sink()).map_err(|e| fail(&e))?;
-        let info = &self.header.calls_bin;
-        if check.bytes != info.bytes {
-            let why = format!("has {} bytes, the header says {}", check.bytes, info.bytes);
-            return Err(fail(&why));
-        }
-        if hex128(check.hash.digest128()) != info.xxh3_128 {
-            return Err(fail(&"does not match its checksum"));
-        }
-        let mut r = std::io::BufReader::with_capacity(1 << 16, open()?);
+        let file = std::fs::File::open(&path).map_err(|e| fail(&e))?;
+        let bytes = file.metadata().map_err(|e| fail(&e))?.len();
+        let hash = hash_file(&path).map_err(|e| fail(&e))?;
+        check_body(&self.dir, CALLS, &self.header.calls_bin, bytes, hash)?;
+        let mut r = std::io::BufReader::with_capacity(1 << 16, file);
         // bincode writes a sequence as its length, then the items.
         let left: u64 =
             bincode::decode_from_std_read(&mut r, bincode_config()).map_err(|e| fail(&e))?;
@@ -399,22 +388,6 @@ impl Previous {
     /// Path of `calls.bin`, to link it unchanged into the next snapshot.
     pub fn calls_path(&self) -> PathBuf {
         self.dir.join(STATE_DIR).join(CALLS)
-    }
-}
-
-/// Reads through `inner`, hashing and counting the bytes.
-struct HashingReader<R> {
-    inner: R,
-    hash: Xxh3Default,
-    bytes: u64,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hash.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
     }
 }
 
