@@ -132,7 +132,7 @@ fn open(file: &InputFile) -> Result<Box<dyn BufRead + Send>, FileError> {
     }
 }
 
-/// Reads a file that [`documents_in`] can take whole from memory (a plain JSON document
+/// Reads a file that [`whole_document`] can take from memory (a plain JSON document
 /// within the size limit) into `raw`. Returns false, with `raw` left empty, for any other file
 /// (NDJSON, gzip, too large, unreadable): those are read by [`read_documents_into`].
 pub fn read_whole_plain(file: &InputFile, limits: &Limits, raw: &mut Vec<u8>) -> bool {
@@ -187,31 +187,26 @@ pub fn read_documents_into(
     file: &InputFile,
     limits: &Limits,
     buf: &mut Vec<u8>,
-    on_doc: impl FnMut(Doc, DocLoc) -> bool,
+    mut on_doc: impl FnMut(Doc, DocLoc) -> bool,
 ) -> Result<(), FileError> {
-    let r = open(file)?;
-    documents(file, r, limits, buf, on_doc)
-}
-
-/// [`read_documents_into`] over a plain document already read by [`read_whole_plain`].
-pub fn documents_in(
-    file: &InputFile,
-    raw: &[u8],
-    limits: &Limits,
-    buf: &mut Vec<u8>,
-    on_doc: impl FnMut(Doc, DocLoc) -> bool,
-) -> Result<(), FileError> {
-    if raw.is_empty() {
-        return Err(FileError::Empty);
-    }
+    let mut r = open(file)?;
     match file.layout {
-        Layout::Document => whole_document(raw, limits, on_doc),
-        Layout::Lines => documents(file, Box::new(raw), limits, buf, on_doc),
+        Layout::Lines => read_lines(&mut r, limits, |doc, loc| {
+            on_doc(doc, loc);
+        }),
+        Layout::Document => {
+            buf.clear();
+            buf.reserve(file.size.min(limits.max_document_bytes) as usize + 1);
+            r.take(limits.max_document_bytes + 1).read_to_end(buf)?;
+            whole_document(buf, limits, on_doc)
+        }
     }
 }
 
 /// A whole file's text: one JSON document, or NDJSON saved as `.json` (when `on_doc` says so).
-fn whole_document(
+/// Takes a plain document read by [`read_whole_plain`] as well as one [`read_documents_into`]
+/// read.
+pub fn whole_document(
     buf: &[u8],
     limits: &Limits,
     mut on_doc: impl FnMut(Doc, DocLoc) -> bool,
@@ -229,26 +224,6 @@ fn whole_document(
         });
     }
     Ok(())
-}
-
-fn documents(
-    file: &InputFile,
-    mut r: Box<dyn BufRead + Send + '_>,
-    limits: &Limits,
-    buf: &mut Vec<u8>,
-    mut on_doc: impl FnMut(Doc, DocLoc) -> bool,
-) -> Result<(), FileError> {
-    match file.layout {
-        Layout::Lines => read_lines(&mut r, limits, |doc, loc| {
-            on_doc(doc, loc);
-        }),
-        Layout::Document => {
-            buf.clear();
-            buf.reserve(file.size.min(limits.max_document_bytes) as usize + 1);
-            r.take(limits.max_document_bytes + 1).read_to_end(buf)?;
-            whole_document(buf, limits, on_doc)
-        }
-    }
 }
 
 fn read_lines(

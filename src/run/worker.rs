@@ -104,7 +104,7 @@ impl<'c> Worker<'c> {
             })
         };
         let res = match raw {
-            Some(raw) => decode::documents_in(file, raw, limits, &mut buf, on_doc),
+            Some(raw) => decode::whole_document(raw, limits, on_doc),
             None => decode::read_documents_into(file, limits, &mut buf, on_doc),
         };
         // Keep the buffer for the next file unless one huge file inflated it.
