@@ -612,6 +612,18 @@ mod tests {
         }
     }
 
+    /// Writes `n` generated records (from `seed`) round robin over `dates`; the finished parts.
+    fn write_generated(
+        cfg: &SinkConfig,
+        n: usize,
+        seed: u64,
+        dates: &[NaiveDate],
+    ) -> Vec<PartFile> {
+        let mut w = PartitionedWriter::new(cfg);
+        write_records(&mut w, &crate::gen::sample_records(n, seed), dates);
+        w.finish().unwrap()
+    }
+
     /// (row groups, rows) of a Parquet file.
     fn shape(path: &Path) -> (usize, i64) {
         let r = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
@@ -629,10 +641,7 @@ mod tests {
     fn statistics_for_numbers_only_and_no_dictionary_for_entity_ids() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = SinkConfig::new(dir.path().to_owned(), Codec::Zstd);
-        let records = crate::gen::sample_records(20, 9);
-        let mut w = PartitionedWriter::new(&cfg);
-        write_records(&mut w, &records, &days(1));
-        let parts = w.finish().unwrap();
+        let parts = write_generated(&cfg, 20, 9, &days(1));
         let part = parts.iter().find(|p| p.table == Table::Streams).unwrap();
         let r = SerializedFileReader::new(std::fs::File::open(&part.path).unwrap()).unwrap();
         let rg = r.metadata().row_group(0);
@@ -672,11 +681,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cfg = SinkConfig::new(dir.path().to_owned(), Codec::Zstd).with_workers(2);
         assert!(cfg.max_open_dates >= 10, "{}", cfg.max_open_dates);
-        let records = crate::gen::sample_records(60, 3);
-        let mut w = PartitionedWriter::new(&cfg);
         // Records of ten dates, round robin: the worst order for a date-partitioned writer.
-        write_records(&mut w, &records, &days(10));
-        let parts = w.finish().unwrap();
+        let parts = write_generated(&cfg, 60, 3, &days(10));
         let calls: Vec<_> = parts.iter().filter(|p| p.table == Table::Calls).collect();
         assert_eq!(calls.len(), 10);
         for p in &calls {
@@ -690,10 +696,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = SinkConfig::new(dir.path().to_owned(), Codec::Zstd);
         cfg.max_open_dates = 2;
-        let records = crate::gen::sample_records(30, 5);
-        let mut w = PartitionedWriter::new(&cfg);
-        write_records(&mut w, &records, &days(3));
-        let parts = w.finish().unwrap();
+        let parts = write_generated(&cfg, 30, 5, &days(3));
         let calls: Vec<_> = parts.iter().filter(|p| p.table == Table::Calls).collect();
         // Every record after the first two opens a date that is not open: a new part each.
         assert_eq!(calls.len(), 30);
