@@ -288,7 +288,7 @@ pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
     out.select(sel)
 }
 
-/// Everything the reports need from the dataset, scanned lazily.
+/// Everything the reports need from the dataset: lazy scans, and the per-stream frame.
 pub struct Inputs {
     /// The per-stream frame, collected ([`load::collect_streams_frame`]).
     pub streams: DataFrame,
@@ -521,7 +521,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     let inp = Inputs::open(dataset)?;
     let mut notes = Vec::new();
 
-    // Collect the narrow per-stream frame once; every breakdown runs over it.
+    // The narrow per-stream frame (collected by `Inputs::open`); every breakdown runs over it.
     let streams = inp.streams;
     let s = || streams.clone().lazy();
     // The narrow per-segment frame too: the overview, targets, reliability, failures, by-day
