@@ -1,9 +1,13 @@
-//! The report tables, computed with polars over the dataset's lazy scans.
+//! The report tables, computed with polars over the dataset's lazy scans, a run of date
+//! partitions at a time: each run is reduced to partial tables of counts per key, summed over
+//! the runs, and the ratios, targets, order and limits are applied once at the end. Memory is
+//! one run plus the partial tables, whatever the size of the dataset.
 
 use crate::load::{self, is, is_any, Table, NO_PROFILE, UNKNOWN};
 use crate::targets::{self, TARGETS};
 use anyhow::Result;
 use polars::prelude::*;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The classified modalities, in report order.
@@ -37,7 +41,13 @@ impl Default for Settings {
 pub struct NamedTable {
     pub name: &'static str,
     pub title: &'static str,
+    /// The table; only its first rows when `streamed`.
     pub df: DataFrame,
+    /// Rows of the whole table.
+    pub rows: usize,
+    /// Whether the table's files were written run by run while computing (the attendance
+    /// table, which grows with the dataset), so `df` holds only its first rows.
+    pub streamed: bool,
 }
 
 /// Every table of the report, plus the facts the summaries need.
@@ -234,9 +244,11 @@ pub fn stream_columns() -> Vec<String> {
     v
 }
 
-/// Poor / good / unclassified stream counts and both ratios per modality, calls, and poor
-/// calls (a call is poor when any of its audio streams in the group is poor), per `dims`.
-pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
+/// Poor and good stream counts per modality, calls, audio calls and poor calls (a call is
+/// poor when any of its audio streams in the group is poor), per `dims`. Every column is a
+/// count, so the counts of two runs of partitions add up: a call's streams are all in its
+/// date partition, so no call is counted in two runs.
+fn stream_counts(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
     let mut keys: Vec<Expr> = dims.iter().map(|d| col(*d)).collect();
     keys.push(col("call_id"));
     let mut per_call = vec![len().cast(DataType::Int64).alias("streams")];
@@ -259,12 +271,17 @@ pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
     per_group.push(count_if(col("audio_poor").gt(lit(0))).alias("poor_calls"));
 
     let by_call = lf.group_by(keys).agg(per_call);
-    let grouped = if dims.is_empty() {
+    if dims.is_empty() {
         by_call.select(per_group)
     } else {
         let d: Vec<Expr> = dims.iter().map(|d| col(*d)).collect();
         by_call.group_by(d).agg(per_group)
-    };
+    }
+}
+
+/// The measures of [`stream_counts`] rows: unclassified counts, both ratios per modality, the
+/// poor call rate and the audio target, in output order (dimensions first).
+fn stream_measures(counts: LazyFrame, dims: &[&str]) -> LazyFrame {
     let mut derived = Vec::new();
     for m in MODALITIES {
         let (s, p, g) = (
@@ -278,7 +295,7 @@ pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
     }
     derived.push(ratio("poor_calls", col("audio_calls")).alias("poor_call_rate"));
     let (scope, network) = targets::row_target(dims);
-    let out = grouped
+    let out = counts
         .with_columns(derived)
         .with_columns([scope.alias("target_scope"), network.alias("target_network")]);
     let [audio_target, audio_status] = audio_target_columns();
@@ -288,16 +305,25 @@ pub fn stream_measures(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
     out.select(sel)
 }
 
-/// Everything the reports need from the dataset: lazy scans, and the per-stream frame.
-pub struct Inputs {
-    /// The per-stream frame, collected ([`load::collect_streams_frame`]).
-    pub streams: DataFrame,
-    pub calls: LazyFrame,
-    pub sessions: LazyFrame,
-    pub segments: LazyFrame,
-    pub participants: LazyFrame,
+/// The tables of the dataset, scanned once; [`Tables::inputs`] narrows them to a run of date
+/// partitions.
+struct Tables {
+    streams: Table,
+    calls: Table,
+    sessions: Table,
+    segments: Table,
+    participants: Table,
     /// Whether the streams table carries part A's quality columns.
-    pub classified: bool,
+    classified: bool,
+}
+
+/// One run's inputs: the per-stream frame (collected), the other tables as lazy scans.
+struct Inputs {
+    streams: DataFrame,
+    calls: LazyFrame,
+    sessions: LazyFrame,
+    segments: LazyFrame,
+    participants: LazyFrame,
 }
 
 fn opt(cols: &[&'static str], t: DataType) -> Vec<(&'static str, DataType)> {
@@ -306,15 +332,102 @@ fn opt(cols: &[&'static str], t: DataType) -> Vec<(&'static str, DataType)> {
 
 const SIDES: [&str; 2] = ["caller", "callee"];
 
-impl Inputs {
-    pub fn open(dataset: &Path) -> Result<Inputs> {
-        let streams_t = Table::scan(dataset, "streams")?;
-        let classified = streams_t.has("quality");
-        let streams = load::collect_streams_frame(dataset, &streams_t)?;
+impl Tables {
+    fn open(dataset: &Path) -> Result<Tables> {
+        let streams = Table::scan(dataset, "streams")?;
+        streams.require(&["call_id"])?;
+        let classified = streams.has("quality");
+        let mut others = Vec::new();
+        for name in ["calls", "sessions", "segments", "participants"] {
+            let t = Table::scan(dataset, name)?;
+            t.require(&["call_id"])?;
+            others.push(t);
+        }
+        let [calls, sessions, segments, participants] =
+            <[Table; 4]>::try_from(others).unwrap_or_else(|_| unreachable!("four tables"));
+        Ok(Tables {
+            streams,
+            calls,
+            sessions,
+            segments,
+            participants,
+            classified,
+        })
+    }
 
-        let calls_t = Table::scan(dataset, "calls")?;
-        calls_t.require(&["call_id"])?;
-        let calls = calls_t
+    /// The classification profile(s) of the streams (`quality_profile`), joined by `, `: read
+    /// before the runs, as every table carries it.
+    fn profile(&self) -> Result<String> {
+        if !self.classified {
+            return Ok(NO_PROFILE.to_string());
+        }
+        let profiles = collect(
+            self.streams
+                .lf
+                .clone()
+                .select([col("quality_profile").drop_nulls().unique_stable()]),
+            "profile",
+        )?;
+        let mut profile: Vec<String> = profiles
+            .column("quality_profile")?
+            .str()?
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        profile.sort();
+        Ok(if profile.is_empty() {
+            "unknown (no streams)".to_string()
+        } else {
+            profile.join(", ")
+        })
+    }
+
+    /// The date partitions in name order (the order of a scan), grouped into runs of up to
+    /// `run_bytes` of Parquet over all five tables (a bigger partition is a run of its own).
+    fn runs(&self, dataset: &Path, run_bytes: u64) -> Result<Vec<Vec<String>>> {
+        let mut bytes: std::collections::BTreeMap<String, u64> = Default::default();
+        for t in [
+            &self.streams,
+            &self.calls,
+            &self.sessions,
+            &self.segments,
+            &self.participants,
+        ] {
+            for (date, b) in load::partitions(dataset, t.name)? {
+                *bytes.entry(date).or_default() += b;
+            }
+        }
+        let mut runs: Vec<(Vec<String>, u64)> = Vec::new();
+        for (date, b) in bytes {
+            match runs.last_mut() {
+                Some((dates, sum)) if *sum + b <= run_bytes => {
+                    dates.push(date);
+                    *sum += b;
+                }
+                _ => runs.push((vec![date], b)),
+            }
+        }
+        Ok(runs.into_iter().map(|(d, _)| d).collect())
+    }
+
+    /// The inputs of the partitions `dates` (all of them for `None`); the per-stream frame's
+    /// `_stream_row` starts at `first_row`.
+    fn inputs(&self, dates: Option<&[String]>, first_row: IdxSize) -> Result<Inputs> {
+        let narrow = |t: &Table| match dates {
+            Some(d) => t.partitions(d),
+            None => t.clone(),
+        };
+        let streams_t = narrow(&self.streams);
+        let streams = anyhow::Context::with_context(
+            load::streams_frame(&streams_t, first_row)?.collect(),
+            || match dates {
+                Some(d) => format!("cannot read the streams of date={}", d.join(", date=")),
+                None => "cannot read the streams table".to_string(),
+            },
+        )?;
+
+        let calls = narrow(&self.calls)
             .lazy_with(&[
                 ("duration_ms", DataType::Float64),
                 ("type", DataType::String),
@@ -326,52 +439,9 @@ impl Inputs {
                 col("duration_ms"),
             ]);
 
-        let sessions_t = Table::scan(dataset, "sessions")?;
-        sessions_t.require(&["call_id"])?;
-        let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
-        let mut o: Vec<(String, DataType)> = vec![
-            ("call_type".into(), DataType::String),
-            ("failure_info_stage".into(), DataType::String),
-            ("failure_info_reason".into(), DataType::String),
-            ("start_date_time".into(), ts.clone()),
-            ("end_date_time".into(), ts),
-        ];
-        for s in SIDES {
-            for c in [
-                "kind",
-                "participant_id",
-                "feedback_rating",
-                "identity_display_name",
-                "identity_user_principal_name",
-                "associated_identity_display_name",
-                "associated_identity_user_principal_name",
-                "user_agent_platform",
-            ] {
-                o.push((format!("{s}_{c}"), DataType::String));
-            }
-            o.push((
-                format!("{s}_feedback_tokens"),
-                DataType::List(Box::new(DataType::String)),
-            ));
-        }
-        let o: Vec<(&str, DataType)> = o.iter().map(|(c, t)| (c.as_str(), t.clone())).collect();
-        // Only the columns the reports use (`o` lists them all but the two keys): the table is
-        // collected once and read by seven tables, so a narrow frame saves memory and time.
-        let keep: Vec<Expr> = [col("call_id"), col("day")]
-            .into_iter()
-            .chain(o.iter().map(|(c, _)| col(*c)))
-            .collect();
-        let sessions = sessions_t
-            .lazy_with(&o)
-            .with_columns([
-                col("date").fill_null(lit(UNKNOWN)).alias("day"),
-                col("call_type").fill_null(lit(UNKNOWN)),
-            ])
-            .select(keep);
+        let sessions = session_columns(&narrow(&self.sessions));
 
-        let segments_t = Table::scan(dataset, "segments")?;
-        segments_t.require(&["call_id"])?;
-        let segments = segments_t
+        let segments = narrow(&self.segments)
             .lazy_with(&opt(
                 &["call_type", "failure_info_stage", "failure_info_reason"],
                 DataType::String,
@@ -384,9 +454,7 @@ impl Inputs {
                 col("failure_info_reason"),
             ]);
 
-        let participants_t = Table::scan(dataset, "participants")?;
-        participants_t.require(&["call_id"])?;
-        let participants = participants_t.lazy_with(&opt(
+        let participants = narrow(&self.participants).lazy_with(&opt(
             &["source", "participant_id", "identity_id"],
             DataType::String,
         ));
@@ -396,7 +464,6 @@ impl Inputs {
             sessions,
             segments,
             participants,
-            classified,
         })
     }
 }
@@ -418,23 +485,24 @@ fn sorted(lf: LazyFrame, by: &[&str], descending: &[bool]) -> LazyFrame {
     )
 }
 
-/// Setup-failure and drop counts of segments or sessions, per `dims`, with the approximate
-/// rates and their targets (`target_scope`/`target_network` from the dims, as for streams).
-fn reliability(lf: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
+/// Segments or sessions (`unit`), setup failures and drops, per `dims`: counts, which add up
+/// over runs of partitions.
+fn reliability_counts(lf: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
     let aggs = vec![
         len().cast(DataType::Int64).alias(unit.to_string()),
         count_if(is("failure_info_stage", "callSetup")).alias("setup_failures"),
         count_if(is("failure_info_stage", "midcall")).alias("drops"),
     ];
-    let g = if dims.is_empty() {
+    if dims.is_empty() {
         lf.select(aggs)
     } else {
         lf.group_by(dims.iter().map(|d| col(*d)).collect::<Vec<_>>())
             .agg(aggs)
-    };
-    reliability_rates(g, unit, dims)
+    }
 }
 
+/// The approximate setup-failure and drop rates of [`reliability_counts`] rows, with their
+/// targets (`target_scope`/`target_network` from the dims, as for streams).
 fn reliability_rates(g: LazyFrame, unit: &str, dims: &[&str]) -> LazyFrame {
     let (scope, network) = targets::row_target(dims);
     g.with_columns([
@@ -516,79 +584,215 @@ fn session_people(sessions: &LazyFrame) -> LazyFrame {
         )
 }
 
-/// Computes every table.
-pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
-    let inp = Inputs::open(dataset)?;
-    let mut notes = Vec::new();
+/// The narrow per-session frame of `t` (a run's partitions or the whole table): the columns
+/// the reports use.
+fn session_columns(t: &Table) -> LazyFrame {
+    let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    let mut o: Vec<(String, DataType)> = vec![
+        ("call_type".into(), DataType::String),
+        ("failure_info_stage".into(), DataType::String),
+        ("failure_info_reason".into(), DataType::String),
+        ("start_date_time".into(), ts.clone()),
+        ("end_date_time".into(), ts),
+    ];
+    for s in SIDES {
+        for c in [
+            "kind",
+            "participant_id",
+            "feedback_rating",
+            "identity_display_name",
+            "identity_user_principal_name",
+            "associated_identity_display_name",
+            "associated_identity_user_principal_name",
+            "user_agent_platform",
+        ] {
+            o.push((format!("{s}_{c}"), DataType::String));
+        }
+        o.push((
+            format!("{s}_feedback_tokens"),
+            DataType::List(Box::new(DataType::String)),
+        ));
+    }
+    let o: Vec<(&str, DataType)> = o.iter().map(|(c, t)| (c.as_str(), t.clone())).collect();
+    // Only the columns the reports use (`o` lists them all but the two keys): the run's
+    // sessions are collected once and read by seven tables.
+    let keep: Vec<Expr> = [col("call_id"), col("day")]
+        .into_iter()
+        .chain(o.iter().map(|(c, _)| col(*c)))
+        .collect();
+    t.lazy_with(&o)
+        .with_columns([
+            col("date").fill_null(lit(UNKNOWN)).alias("day"),
+            col("call_type").fill_null(lit(UNKNOWN)),
+        ])
+        .select(keep)
+}
 
-    // The narrow per-stream frame (collected by `Inputs::open`); every breakdown runs over it.
-    let streams = inp.streams;
-    let s = || streams.clone().lazy();
+/// Parquet bytes (all five tables together) of one run of date partitions: the most the
+/// report reads into memory at once.
+/// 64 MiB: over the 10 GB benchmark dataset 0.93 GB peak in 21 s (128 MiB: 1.24 GB, 18 s;
+/// 32 MiB: 0.77 GB, 28 s).
+pub const RUN_BYTES: u64 = 64 << 20;
+
+/// Attendance rows kept in [`Report`] when the table is written run by run (report.html shows
+/// the first 200).
+const ATTENDANCE_PREVIEW: usize = 200;
+
+/// The partial tables of the runs so far, by name: key columns plus count and sum columns,
+/// summed per key after every run. Each holds one row per key however many runs there were,
+/// so memory follows the number of keys (days, subnets, users…), not of streams. (Summing
+/// only every few runs was faster over many runs but kept more memory.)
+#[derive(Default)]
+struct Partials {
+    tables: HashMap<String, DataFrame>,
+}
+
+impl Partials {
+    /// Adds a run's rows of the partial table `name` (at most one row per key).
+    fn add(&mut self, name: &str, keys: &[&str], lf: LazyFrame) -> Result<()> {
+        let df = collect(lf, name)?;
+        let df = match self.tables.remove(name) {
+            None => df,
+            Some(acc) => {
+                let aggs: Vec<Expr> = df
+                    .get_column_names()
+                    .into_iter()
+                    .filter(|c| !keys.contains(&c.as_str()))
+                    .map(|c| col(c.clone()).sum())
+                    .collect();
+                let both = concat([acc.lazy(), df.lazy()], UnionArgs::default())?;
+                let summed = if keys.is_empty() {
+                    both.select(aggs)
+                } else if aggs.is_empty() {
+                    both.unique_stable(None, UniqueKeepStrategy::First)
+                } else {
+                    both.group_by_stable(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
+                        .agg(aggs)
+                };
+                collect(summed, name)?
+            }
+        };
+        self.tables.insert(name.to_string(), df);
+        Ok(())
+    }
+
+    fn frame(&self, name: &str) -> &DataFrame {
+        self.tables
+            .get(name)
+            .unwrap_or_else(|| panic!("partial table {name} was never added"))
+    }
+
+    fn get(&self, name: &str) -> LazyFrame {
+        self.frame(name).clone().lazy()
+    }
+}
+
+/// Computes every table, the attendance table whole (the tests' entry point).
+#[cfg(test)]
+pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let mut report = compute_in_runs(dataset, settings, RUN_BYTES, &mut |df| {
+        parts.push(df.clone());
+        Ok(())
+    })?;
+    let mut whole: Option<DataFrame> = None;
+    for p in parts {
+        match &mut whole {
+            None => whole = Some(p),
+            Some(w) => {
+                w.vstack_mut(&p)?;
+            }
+        }
+    }
+    if let (Some(t), Some(w)) = (
+        report.tables.iter_mut().find(|t| t.name == "attendance"),
+        whole,
+    ) {
+        t.df = w;
+        t.streamed = false;
+    }
+    Ok(report)
+}
+
+/// Computes every table over runs of date partitions of up to `run_bytes` of Parquet each: a
+/// run's frames are collected, reduced to partial tables and dropped before the next run, so
+/// memory is bounded by the run size and the number of distinct keys, whatever the size of
+/// the dataset. Every count is exact: all rows of a call are in its date partition, hence in
+/// one run. The attendance table (one row per call and participant, growing with the dataset)
+/// is handed to `attendance` a run at a time; the report keeps its first rows.
+pub fn compute_in_runs(
+    dataset: &Path,
+    settings: &Settings,
+    run_bytes: u64,
+    attendance: &mut dyn FnMut(&DataFrame) -> Result<()>,
+) -> Result<Report> {
+    let tables = Tables::open(dataset)?;
+    let profile = tables.profile()?;
+    let runs = tables.runs(dataset, run_bytes)?;
+    let runs: Vec<Option<&[String]>> = if runs.is_empty() {
+        vec![None]
+    } else {
+        runs.iter().map(|r| Some(r.as_slice())).collect()
+    };
+    let mut acc = Partials::default();
+    let mut next_row: IdxSize = 0;
+    let mut preview: Option<DataFrame> = None;
+    let mut attendance_rows = 0usize;
+    for dates in runs {
+        let inp = tables.inputs(dates, next_row)?;
+        next_row += inp.streams.height() as IdxSize;
+        let att = with_profile_column(add_run(&inp, &mut acc)?, &profile)?;
+        drop(inp);
+        attendance(&att)?;
+        attendance_rows += att.height();
+        preview = match preview {
+            None => Some(att.head(Some(ATTENDANCE_PREVIEW))),
+            Some(mut p) => {
+                if p.height() < ATTENDANCE_PREVIEW {
+                    p.vstack_mut(&att.head(Some(ATTENDANCE_PREVIEW - p.height())))?;
+                }
+                Some(p)
+            }
+        };
+    }
+    let preview = preview.expect("at least one run");
+    finish(
+        &acc,
+        session_columns(&tables.sessions),
+        settings,
+        tables.classified,
+        profile,
+        preview,
+        attendance_rows,
+    )
+}
+
+/// Adds one run's partial tables to `acc`; returns the run's attendance rows.
+fn add_run(inp: &Inputs, acc: &mut Partials) -> Result<DataFrame> {
+    // The narrow per-stream frame (collected by `Tables::inputs`); every breakdown runs over it.
+    let s = || inp.streams.clone().lazy();
     // The narrow per-segment frame too: the overview, targets, reliability, failures, by-day
     // and by-call-type tables all read it.
     let segments = collect(inp.segments.clone(), "segments")?;
     let seg = || segments.clone().lazy();
-    // And the narrow per-session frame: seven tables read it (it was scanned once for each).
+    // And the narrow per-session frame: seven tables read it.
     let sessions = collect(inp.sessions.clone(), "sessions")?;
     let ses = || sessions.clone().lazy();
 
-    let profiles = collect(
-        s().select([col("quality_profile").drop_nulls().unique_stable()]),
-        "profile",
-    )?;
-    let mut profile: Vec<String> = profiles
-        .column("quality_profile")?
-        .str()?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    profile.sort();
-    let profile = if !inp.classified {
-        notes.push(
-            "The streams table has no quality columns (dataset written by an older callrec): \
-             every stream counts as unclassified. Run callrec flatten again to classify them."
-                .to_string(),
-        );
-        NO_PROFILE.to_string()
-    } else if profile.is_empty() {
-        "unknown (no streams)".to_string()
-    } else {
-        profile.join(", ")
-    };
-    let with_profile = |df: DataFrame| -> Result<DataFrame> {
-        let h = df.height();
-        let mut df = df;
-        df.with_column(Column::new(
-            "quality_profile".into(),
-            vec![profile.as_str(); h],
-        ))?;
-        Ok(df)
-    };
-
-    let mut tables: Vec<NamedTable> = Vec::new();
-    let mut push = |name: &'static str, title: &'static str, df: DataFrame| -> Result<()> {
-        tables.push(NamedTable {
+    // Calls, per day and per call type (the overview sums the days).
+    for (name, dim) in [("calls_by_day", "day"), ("calls_by_type", "call_type")] {
+        acc.add(
             name,
-            title,
-            df: with_profile(df)?,
-        });
-        Ok(())
-    };
-
-    // --- overview --------------------------------------------------------------------------
-    let known_day = || col("day").filter(col("day").neq(lit(UNKNOWN)));
-    let calls = collect(
-        inp.calls.clone().select([
-            len().cast(DataType::Int64).alias("calls"),
-            (col("duration_ms").sum() / lit(60_000.0)).alias("minutes"),
-            known_day().min().alias("first_day"),
-            known_day().max().alias("last_day"),
-            known_day().n_unique().cast(DataType::Int64).alias("days"),
-        ]),
-        "calls",
-    )?;
-    let participants = collect(
+            &[dim],
+            inp.calls.clone().group_by([col(dim)]).agg([
+                len().cast(DataType::Int64).alias("calls"),
+                col("duration_ms").sum(),
+            ]),
+        )?;
+    }
+    acc.add(
+        "participants",
+        &[],
         inp.participants
             .clone()
             .group_by([col("call_id")])
@@ -600,32 +804,314 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
                 .then(col("v2"))
                 .otherwise(col("legacy"))
                 .sum()
+                .cast(DataType::Int64)
                 .alias("participants")]),
-        "participants",
     )?;
-    let distinct_users = collect(
-        inp.participants.clone().select([col("identity_id")
-            .drop_nulls()
-            .n_unique()
-            .cast(DataType::Int64)
-            .alias("distinct_users")]),
-        "participants",
+    acc.add(
+        "identities",
+        &["identity_id"],
+        inp.participants
+            .clone()
+            .select([col("identity_id")])
+            .filter(col("identity_id").is_not_null())
+            .unique_stable(None, UniqueKeepStrategy::First),
     )?;
+
+    // Streams.
+    acc.add("streams", &[], stream_counts(s(), &[]))?;
+    acc.add(
+        "streams_with_building",
+        &[],
+        s().select([count_if(col("user_building").is_not_null()).alias("streams_with_building")]),
+    )?;
+    acc.add(
+        "modalities",
+        &["modality"],
+        s().group_by([col("modality")]).agg([
+            len().cast(DataType::Int64).alias("streams"),
+            count_if(is("quality", "poor")).alias("poor"),
+            count_if(is("quality", "good")).alias("good"),
+        ]),
+    )?;
+    acc.add(
+        "poor_reasons",
+        &["modality", "reason"],
+        s().filter(is("quality", "poor"))
+            .select([col("modality"), col("poor_reasons").alias("reason")])
+            .explode(
+                by_name("reason"),
+                ExplodeOptions {
+                    empty_as_null: true,
+                    keep_nulls: true,
+                },
+            )
+            .with_column(col("reason").fill_null(lit(UNKNOWN)))
+            .group_by([col("modality"), col("reason")])
+            .agg([len().cast(DataType::Int64).alias("poor_streams")]),
+    )?;
+
+    // Targets.
+    let mut aggs = Vec::new();
+    for (i, t) in TARGETS.iter().enumerate() {
+        let f = targets::stream_filter(t.scope, t.network).and(is("modality", "audio"));
+        aggs.push(count_if(f.clone()).alias(format!("n{i}")));
+        aggs.push(count_if(f.clone().and(is("quality", "poor"))).alias(format!("p{i}")));
+        aggs.push(count_if(f.and(is("quality", "good"))).alias(format!("g{i}")));
+    }
+    acc.add("target_streams", &[], s().select(aggs))?;
+    let mut seg_aggs = vec![];
+    for (i, scope) in TARGET_SCOPES.iter().enumerate() {
+        let f = targets::segment_filter(scope);
+        seg_aggs.push(count_if(f.clone()).alias(format!("n{i}")));
+        seg_aggs.push(
+            count_if(f.clone().and(is("failure_info_stage", "callSetup"))).alias(format!("s{i}")),
+        );
+        seg_aggs.push(count_if(f.and(is("failure_info_stage", "midcall"))).alias(format!("d{i}")));
+    }
+    acc.add("target_segments", &[], seg().select(seg_aggs))?;
+
+    // Reliability and failures.
+    let mut fails = Vec::new();
+    for (unit, lf) in [("segments", seg()), ("sessions", ses())] {
+        acc.add(
+            &format!("reliability_{unit}"),
+            &[],
+            reliability_counts(lf.clone(), unit, &[]),
+        )?;
+        fails.push(
+            lf.filter(
+                col("failure_info_stage")
+                    .is_not_null()
+                    .or(col("failure_info_reason").is_not_null()),
+            )
+            .group_by([
+                col("failure_info_stage")
+                    .fill_null(lit(UNKNOWN))
+                    .alias("stage"),
+                col("failure_info_reason")
+                    .fill_null(lit(UNKNOWN))
+                    .alias("reason"),
+            ])
+            .agg([len().cast(DataType::Int64).alias("count")])
+            .select([
+                lit(unit).alias("source"),
+                col("stage"),
+                col("reason"),
+                col("count"),
+            ]),
+        );
+    }
+    acc.add(
+        "failures",
+        &["source", "stage", "reason"],
+        concat(fails, UnionArgs::default())?,
+    )?;
+
+    // Feedback.
+    let fb = feedback_rows(&ses());
+    acc.add(
+        "feedback",
+        &[],
+        fb.clone().select([
+            count_if(is_any("rating", RATED)).alias("ratings"),
+            count_if(is_any("rating", POOR_RATINGS)).alias("poor"),
+            count_if(is("rating", "notRated")).alias("not_rated"),
+        ]),
+    )?;
+    acc.add(
+        "feedback_ratings",
+        &["rating"],
+        fb.clone()
+            .group_by([col("rating")])
+            .agg([len().cast(DataType::Int64).alias("count")]),
+    )?;
+    acc.add(
+        "feedback_tokens",
+        &["token"],
+        fb.clone()
+            .select([col("tokens").alias("token")])
+            .explode(
+                by_name("token"),
+                ExplodeOptions {
+                    empty_as_null: true,
+                    keep_nulls: false,
+                },
+            )
+            .filter(col("token").is_not_null())
+            .group_by([col("token")])
+            .agg([len().cast(DataType::Int64).alias("count")]),
+    )?;
+
+    // By day and by call type.
+    for (name, dim) in [("by_day", "day"), ("by_call_type", "call_type")] {
+        acc.add(
+            &format!("{name}_streams"),
+            &[dim],
+            stream_counts(s(), &[dim]),
+        )?;
+        acc.add(
+            &format!("{name}_segments"),
+            &[dim],
+            reliability_counts(seg(), "segments", &[dim]),
+        )?;
+        acc.add(
+            &format!("{name}_feedback"),
+            &[dim],
+            fb.clone().group_by([col(dim)]).agg(feedback_aggs()),
+        )?;
+    }
+
+    // Stream breakdowns and worst lists (unfiltered and unlimited until the end).
+    for b in BREAKDOWNS {
+        acc.add(b.name, b.dims, stream_counts(s(), b.dims))?;
+    }
+    for (name, filter, keys) in worst_lists() {
+        acc.add(name, keys, stream_counts(s().filter(filter), keys))?;
+    }
+    // Missing subnets: distinct streams and calls per subnet (a stream and its call are in one
+    // run, so the run's distinct counts add up).
+    let side = |sd: &str| {
+        s().filter(is("modality", "audio")).select([
+            col("_stream_row"),
+            col("call_id"),
+            col("quality"),
+            col(format!("{sd}_network_subnet")).alias("subnet"),
+            col(format!("{sd}_building_name")).alias("building"),
+            col(format!("{sd}_kind")).alias("kind"),
+        ])
+    };
+    acc.add(
+        "missing_subnets",
+        &["subnet"],
+        concat([side("caller"), side("callee")], UnionArgs::default())?
+            .filter(
+                col("subnet")
+                    .is_not_null()
+                    .and(col("building").is_null())
+                    .and(is("kind", "service").not()),
+            )
+            .group_by([col("subnet")])
+            .agg([
+                col("_stream_row")
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("audio_streams"),
+                col("call_id")
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("calls"),
+                // A stream whose two ends share the subnet counts once.
+                col("_stream_row")
+                    .filter(is("quality", "poor"))
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("audio_poor"),
+                col("_stream_row")
+                    .filter(is("quality", "good"))
+                    .n_unique()
+                    .cast(DataType::Int64)
+                    .alias("audio_good"),
+            ]),
+    )?;
+
+    attendance(&ses())
+}
+
+/// Target scopes of the setup and drop rates.
+const TARGET_SCOPES: [&str; 3] = ["All", "Conferencing", "P2P"];
+
+/// The worst lists: name, the streams they consider, and their keys.
+fn worst_lists() -> [(&'static str, Expr, &'static [&'static str]); 3] {
+    [
+        (
+            "worst_subnets",
+            col("user_subnet").is_not_null(),
+            &["subnet", "building"],
+        ),
+        (
+            "worst_buildings",
+            col("user_building").is_not_null(),
+            &["building", "city", "country"],
+        ),
+        (
+            "worst_users",
+            col("user_id")
+                .is_not_null()
+                .and(is("user_kind", "service").not()),
+            &["user_id"],
+        ),
+    ]
+}
+
+/// A copy of `df` with the `quality_profile` column every table carries.
+fn with_profile_column(df: DataFrame, profile: &str) -> Result<DataFrame> {
+    let h = df.height();
+    let mut df = df;
+    df.with_column(Column::new("quality_profile".into(), vec![profile; h]))?;
+    Ok(df)
+}
+
+/// Every table from the combined partial tables: ratios, targets, sorting and limits.
+fn finish(
+    acc: &Partials,
+    sessions: LazyFrame,
+    settings: &Settings,
+    classified: bool,
+    profile: String,
+    attendance: DataFrame,
+    attendance_rows: usize,
+) -> Result<Report> {
+    let mut notes = Vec::new();
+    if !classified {
+        notes.push(
+            "The streams table has no quality columns (dataset written by an older callrec): \
+             every stream counts as unclassified. Run callrec flatten again to classify them."
+                .to_string(),
+        );
+    }
+
+    let mut tables: Vec<NamedTable> = Vec::new();
+    let mut push = |name: &'static str, title: &'static str, df: DataFrame| -> Result<()> {
+        let rows = df.height();
+        tables.push(NamedTable {
+            name,
+            title,
+            df: with_profile_column(df, &profile)?,
+            rows,
+            streamed: false,
+        });
+        Ok(())
+    };
+
+    // --- overview --------------------------------------------------------------------------
+    let known = col("day").neq(lit(UNKNOWN));
+    // Days in order, so the float sum of minutes is the same in every run.
+    let calls = collect(
+        sorted(acc.get("calls_by_day"), &["day"], &[false]).select([
+            col("calls").sum().alias("calls"),
+            (col("duration_ms").sum() / lit(60_000.0)).alias("minutes"),
+            col("day").filter(known.clone()).min().alias("first_day"),
+            col("day").filter(known.clone()).max().alias("last_day"),
+            count_if(known).alias("days"),
+        ]),
+        "calls",
+    )?;
+    let distinct_users = DataFrame::new_infer_height(vec![Column::new(
+        "distinct_users".into(),
+        [acc.frame("identities").height() as i64],
+    )])?;
     let sessions_n = collect(
-        ses().select([len().cast(DataType::Int64).alias("sessions")]),
+        acc.get("reliability_sessions").select([col("sessions")]),
         "sessions",
     )?;
     let segments_n = collect(
-        seg().select([len().cast(DataType::Int64).alias("segments")]),
+        acc.get("reliability_segments").select([col("segments")]),
         "segments",
     )?;
-    let overall = collect(stream_measures(s(), &[]), "streams")?;
-    let building_matched = collect(
-        s().select([count_if(col("user_building").is_not_null()).alias("streams_with_building")]),
-        "buildings",
-    )?;
+    let overall = collect(stream_measures(acc.get("streams"), &[]), "streams")?;
+    let building_matched = acc.frame("streams_with_building");
     let mut overview = calls
-        .hstack(participants.columns())?
+        .hstack(acc.frame("participants").columns())?
         .hstack(distinct_users.columns())?
         .hstack(sessions_n.columns())?
         .hstack(segments_n.columns())?;
@@ -660,12 +1146,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
 
     // --- streams by modality, poor reasons -------------------------------------------------
     let modalities = collect(
-        s().group_by([col("modality")])
-            .agg([
-                len().cast(DataType::Int64).alias("streams"),
-                count_if(is("quality", "poor")).alias("poor"),
-                count_if(is("quality", "good")).alias("good"),
-            ])
+        acc.get("modalities")
             .with_columns([
                 (col("streams") - col("poor") - col("good")).alias("unclassified"),
                 ratio("poor", col("poor") + col("good")).alias("poor_of_classified"),
@@ -716,18 +1197,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
 
     let reasons = collect(
         sorted(
-            s().filter(is("quality", "poor"))
-                .select([col("modality"), col("poor_reasons").alias("reason")])
-                .explode(
-                    by_name("reason"),
-                    ExplodeOptions {
-                        empty_as_null: true,
-                        keep_nulls: true,
-                    },
-                )
-                .with_column(col("reason").fill_null(lit(UNKNOWN)))
-                .group_by([col("modality"), col("reason")])
-                .agg([len().cast(DataType::Int64).alias("poor_streams")]),
+            acc.get("poor_reasons"),
             &["modality", "poor_streams", "reason"],
             &[false, true, false],
         ),
@@ -740,24 +1210,8 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     // --- targets ----------------------------------------------------------------------------
-    let mut aggs = Vec::new();
-    for (i, t) in TARGETS.iter().enumerate() {
-        let f = targets::stream_filter(t.scope, t.network).and(is("modality", "audio"));
-        aggs.push(count_if(f.clone()).alias(format!("n{i}")));
-        aggs.push(count_if(f.clone().and(is("quality", "poor"))).alias(format!("p{i}")));
-        aggs.push(count_if(f.and(is("quality", "good"))).alias(format!("g{i}")));
-    }
-    let tcounts = collect(s().select(aggs), "targets")?;
-    let mut seg_aggs = vec![];
-    for (i, scope) in ["All", "Conferencing", "P2P"].iter().enumerate() {
-        let f = targets::segment_filter(scope);
-        seg_aggs.push(count_if(f.clone()).alias(format!("n{i}")));
-        seg_aggs.push(
-            count_if(f.clone().and(is("failure_info_stage", "callSetup"))).alias(format!("s{i}")),
-        );
-        seg_aggs.push(count_if(f.and(is("failure_info_stage", "midcall"))).alias(format!("d{i}")));
-    }
-    let rcounts = collect(seg().select(seg_aggs), "targets")?;
+    let tcounts = acc.frame("target_streams");
+    let rcounts = acc.frame("target_segments");
     let get = |df: &DataFrame, c: &str| -> Result<i64> {
         Ok(df
             .column(c)?
@@ -769,9 +1223,9 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     let mut rows = TargetRows::default();
     for (i, t) in TARGETS.iter().enumerate() {
         let (all, poor, good) = (
-            get(&tcounts, &format!("n{i}"))?,
-            get(&tcounts, &format!("p{i}"))?,
-            get(&tcounts, &format!("g{i}"))?,
+            get(tcounts, &format!("n{i}"))?,
+            get(tcounts, &format!("p{i}"))?,
+            get(tcounts, &format!("g{i}"))?,
         );
         rows.push(
             t.scope,
@@ -788,12 +1242,12 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
             ),
         );
     }
-    for (i, scope) in ["All", "Conferencing", "P2P"].iter().enumerate() {
+    for (i, scope) in TARGET_SCOPES.iter().enumerate() {
         let t = targets::target(scope, "Overall");
         let (segs, setup, drops) = (
-            get(&rcounts, &format!("n{i}"))?,
-            get(&rcounts, &format!("s{i}"))?,
-            get(&rcounts, &format!("d{i}"))?,
+            get(rcounts, &format!("n{i}"))?,
+            get(rcounts, &format!("s{i}"))?,
+            get(rcounts, &format!("d{i}"))?,
         );
         rows.push(
             scope,
@@ -824,17 +1278,15 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
 
     // --- reliability and failures ------------------------------------------------------------
     let mut rel = Vec::new();
-    for (unit, lf) in [("segments", seg()), ("sessions", ses())] {
-        let df = collect(
-            reliability(lf, unit, &[]).select(
+    for unit in ["segments", "sessions"] {
+        rel.push(
+            reliability_rates(acc.get(&format!("reliability_{unit}")), unit, &[]).select(
                 [lit(unit).alias("source"), col(unit).alias("units")]
                     .into_iter()
                     .chain(RELIABILITY_COLUMNS.iter().map(|c| col(*c)))
                     .collect::<Vec<_>>(),
             ),
-            "reliability",
-        )?;
-        rel.push(df.lazy());
+        );
     }
     let rel = collect(
         concat(rel, UnionArgs::default())?.with_column(
@@ -849,34 +1301,9 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
         rel,
     )?;
 
-    let mut fails = Vec::new();
-    for (unit, lf) in [("segments", seg()), ("sessions", ses())] {
-        fails.push(
-            lf.filter(
-                col("failure_info_stage")
-                    .is_not_null()
-                    .or(col("failure_info_reason").is_not_null()),
-            )
-            .group_by([
-                col("failure_info_stage")
-                    .fill_null(lit(UNKNOWN))
-                    .alias("stage"),
-                col("failure_info_reason")
-                    .fill_null(lit(UNKNOWN))
-                    .alias("reason"),
-            ])
-            .agg([len().cast(DataType::Int64).alias("count")])
-            .select([
-                lit(unit).alias("source"),
-                col("stage"),
-                col("reason"),
-                col("count"),
-            ]),
-        );
-    }
     let fails = collect(
         sorted(
-            concat(fails, UnionArgs::default())?,
+            acc.get("failures"),
             &["source", "count", "stage", "reason"],
             &[false, true, false, false],
         ),
@@ -889,14 +1316,8 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     // --- feedback ----------------------------------------------------------------------------
-    let fb = feedback_rows(&ses());
     let feedback = collect(
-        fb.clone()
-            .select([
-                count_if(is_any("rating", RATED)).alias("ratings"),
-                count_if(is_any("rating", POOR_RATINGS)).alias("poor"),
-                count_if(is("rating", "notRated")).alias("not_rated"),
-            ])
+        acc.get("feedback")
             .with_column(ratio("poor", col("ratings")).alias("poor_share")),
         "feedback",
     )?;
@@ -907,9 +1328,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
     let ratings = collect(
         sorted(
-            fb.clone()
-                .group_by([col("rating")])
-                .agg([len().cast(DataType::Int64).alias("count")]),
+            acc.get("feedback_ratings"),
             &["count", "rating"],
             &[true, false],
         ),
@@ -918,18 +1337,7 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     push("feedback_ratings", "Feedback ratings", ratings)?;
     let tokens = collect(
         sorted(
-            fb.clone()
-                .select([col("tokens").alias("token")])
-                .explode(
-                    by_name("token"),
-                    ExplodeOptions {
-                        empty_as_null: true,
-                        keep_nulls: false,
-                    },
-                )
-                .filter(col("token").is_not_null())
-                .group_by([col("token")])
-                .agg([len().cast(DataType::Int64).alias("count")]),
+            acc.get("feedback_tokens"),
             &["count", "token"],
             &[true, false],
         ),
@@ -942,22 +1350,30 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     // --- by day and by call type ---------------------------------------------------------------
-    for (name, title, dim) in [
-        ("by_day", "By UTC day (of the call's start)", "day"),
-        ("by_call_type", "By call type", "call_type"),
+    for (name, title, dim, calls) in [
+        (
+            "by_day",
+            "By UTC day (of the call's start)",
+            "day",
+            "calls_by_day",
+        ),
+        ("by_call_type", "By call type", "call_type", "calls_by_type"),
     ] {
-        let base = inp.calls.clone().group_by([col(dim)]).agg([
-            len().cast(DataType::Int64).alias("calls"),
-            (col("duration_ms").sum() / lit(60_000.0)).alias("minutes"),
+        let base = acc.get(calls).select([
+            col(dim),
+            col("calls"),
+            (col("duration_ms") / lit(60_000.0)).alias("minutes"),
         ]);
-        let st = stream_measures(s(), &[dim]).drop(by_name("calls"));
-        let rl = reliability(seg(), "segments", &[dim]).select(
-            [col(dim), col("segments")]
-                .into_iter()
-                .chain(RELIABILITY_COLUMNS.iter().map(|c| col(*c)))
-                .collect::<Vec<_>>(),
-        );
-        let fbk = fb.clone().group_by([col(dim)]).agg(feedback_aggs());
+        let st =
+            stream_measures(acc.get(&format!("{name}_streams")), &[dim]).drop(by_name("calls"));
+        let rl = reliability_rates(acc.get(&format!("{name}_segments")), "segments", &[dim])
+            .select(
+                [col(dim), col("segments")]
+                    .into_iter()
+                    .chain(RELIABILITY_COLUMNS.iter().map(|c| col(*c)))
+                    .collect::<Vec<_>>(),
+            );
+        let fbk = acc.get(&format!("{name}_feedback"));
         let joined = base
             .left_join(st, col(dim), col(dim))
             .left_join(rl, col(dim), col(dim))
@@ -1027,50 +1443,45 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
         by.extend(b.dims.iter());
         let mut desc = vec![true, true];
         desc.extend(b.dims.iter().map(|_| false));
-        let df = collect(sorted(stream_measures(s(), b.dims), &by, &desc), b.name)?;
+        let df = collect(
+            sorted(stream_measures(acc.get(b.name), b.dims), &by, &desc),
+            b.name,
+        )?;
         push(b.name, b.title, df)?;
     }
 
     // --- worst lists ---------------------------------------------------------------------------
     let min = settings.min_streams as i64;
     let top = settings.top as IdxSize;
-    let worst = |lf: LazyFrame, keys: &[&str]| -> LazyFrame {
+    let worst = |name: &str, keys: &[&str]| -> LazyFrame {
         let mut by = vec!["audio_poor_of_classified", "audio_poor", "audio_streams"];
         by.extend(keys.iter());
         let mut desc = vec![true, true, true];
         desc.extend(keys.iter().map(|_| false));
         sorted(
-            stream_measures(lf, keys).filter(col("audio_streams").gt_eq(lit(min))),
+            stream_measures(acc.get(name), keys).filter(col("audio_streams").gt_eq(lit(min))),
             &by,
             &desc,
         )
         .limit(top)
     };
-    let ws = collect(
-        worst(
-            s().filter(col("user_subnet").is_not_null()),
-            &["subnet", "building"],
-        ),
-        "worst subnets",
-    )?;
+    let [subnets, buildings, users] = worst_lists();
     push(
         "worst_subnets",
         "Worst subnets (user side, audio poor stream rate)",
-        ws,
-    )?;
-    let wb = collect(
-        worst(
-            s().filter(col("user_building").is_not_null()),
-            &["building", "city", "country"],
-        ),
-        "worst buildings",
+        collect(worst(subnets.0, subnets.2), "worst subnets")?,
     )?;
     push(
         "worst_buildings",
         "Worst buildings (user side, audio poor stream rate)",
-        wb,
+        collect(worst(buildings.0, buildings.2), "worst buildings")?,
     )?;
-    let names = session_people(&ses())
+    // The listed users' names: the first non-null over the whole sessions table (caller sides
+    // first), read for those users only, so no per-user names are held over the runs.
+    let wu = collect(worst(users.0, users.2), "worst users")?;
+    let ids: Vec<&str> = wu.column("user_id")?.str()?.iter().flatten().collect();
+    let names = session_people(&sessions)
+        .filter(is_any("participant_id", &ids))
         .group_by([col("participant_id")])
         .agg([
             col("display_name")
@@ -1082,15 +1493,11 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
                 .first()
                 .alias("user_principal_name"),
         ]);
-    let wu = worst(
-        s().filter(
-            col("user_id")
-                .is_not_null()
-                .and(is("user_kind", "service").not()),
-        ),
-        &["user_id"],
-    )
-    .left_join(names, col("user_id"), col("participant_id"));
+    let mut left = JoinArgs::new(JoinType::Left);
+    left.maintain_order = MaintainOrderJoin::Left;
+    let wu = wu
+        .lazy()
+        .join(names, [col("user_id")], [col("participant_id")], left);
     let mut sel = vec![
         col("user_id"),
         col("display_name"),
@@ -1105,46 +1512,8 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     // --- missing subnets -----------------------------------------------------------------------
-    let side = |sd: &str| {
-        s().filter(is("modality", "audio")).select([
-            col("_stream_row"),
-            col("call_id"),
-            col("quality"),
-            col(format!("{sd}_network_subnet")).alias("subnet"),
-            col(format!("{sd}_building_name")).alias("building"),
-            col(format!("{sd}_kind")).alias("kind"),
-        ])
-    };
     let missing = sorted(
-        concat([side("caller"), side("callee")], UnionArgs::default())?
-            .filter(
-                col("subnet")
-                    .is_not_null()
-                    .and(col("building").is_null())
-                    .and(is("kind", "service").not()),
-            )
-            .group_by([col("subnet")])
-            .agg([
-                col("_stream_row")
-                    .n_unique()
-                    .cast(DataType::Int64)
-                    .alias("audio_streams"),
-                col("call_id")
-                    .n_unique()
-                    .cast(DataType::Int64)
-                    .alias("calls"),
-                // A stream whose two ends share the subnet counts once.
-                col("_stream_row")
-                    .filter(is("quality", "poor"))
-                    .n_unique()
-                    .cast(DataType::Int64)
-                    .alias("audio_poor"),
-                col("_stream_row")
-                    .filter(is("quality", "good"))
-                    .n_unique()
-                    .cast(DataType::Int64)
-                    .alias("audio_good"),
-            ])
+        acc.get("missing_subnets")
             .filter(col("audio_streams").gt_eq(lit(min)))
             .with_column(
                 ratio("audio_poor", col("audio_poor") + col("audio_good"))
@@ -1160,11 +1529,13 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     )?;
 
     // --- attendance ----------------------------------------------------------------------------
-    push(
-        "attendance",
-        "Attendance per participant and call (from sessions)",
-        attendance(&ses())?,
-    )?;
+    tables.push(NamedTable {
+        name: "attendance",
+        title: "Attendance per participant and call (from sessions)",
+        df: attendance,
+        rows: attendance_rows,
+        streamed: true,
+    });
 
     // Stable notes for the profile.
     if settings.min_streams == 0 {
@@ -1180,7 +1551,8 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
 
 /// Attendance: per call and participant, first join, last leave, sessions, and minutes
 /// present (the union of the session intervals, so overlapping sessions from two devices
-/// count once).
+/// count once). Rows are in (day, call, participant) order, so the runs' rows follow each
+/// other in that order too.
 fn attendance(sessions: &LazyFrame) -> Result<DataFrame> {
     let rows = collect(
         sorted(
@@ -1194,8 +1566,8 @@ fn attendance(sessions: &LazyFrame) -> Result<DataFrame> {
                 col("start_date_time").cast(DataType::Int64).alias("start"),
                 col("end_date_time").cast(DataType::Int64).alias("end"),
             ]),
-            &["call_id", "participant_id", "start"],
-            &[false, false, false],
+            &["day", "call_id", "participant_id", "start"],
+            &[false, false, false, false],
         ),
         "attendance",
     )?;
@@ -1271,7 +1643,10 @@ fn attendance(sessions: &LazyFrame) -> Result<DataFrame> {
         o.minutes.push(total as f64 / 60_000_000.0);
         i = j;
     }
-    let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    // UTC instants without a time-zone tag: polars (without its `timezones` feature) drops a
+    // tag given to a cast of non-empty integers but keeps it on an empty column, and the runs'
+    // attendance batches must share one schema.
+    let ts = DataType::Datetime(TimeUnit::Microseconds, None);
     let df = DataFrame::new_infer_height(vec![
         Column::new("call_id".into(), o.call),
         Column::new("day".into(), o.day),

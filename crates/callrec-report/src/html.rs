@@ -54,6 +54,11 @@ fn is_num(av: &AnyValue) -> bool {
 
 /// An HTML table of `columns` (column, header) of `df`, at most `max` rows.
 pub fn html_table(df: &DataFrame, columns: &[(&str, &str)], max: usize) -> String {
+    html_table_of(df, df.height(), columns, max)
+}
+
+/// [`html_table`] of the first rows `df` of a table of `rows` rows.
+pub fn html_table_of(df: &DataFrame, rows: usize, columns: &[(&str, &str)], max: usize) -> String {
     let cols: Vec<&(&str, &str)> = columns
         .iter()
         .filter(|(c, _)| df.column(c).is_ok())
@@ -90,11 +95,12 @@ pub fn html_table(df: &DataFrame, columns: &[(&str, &str)], max: usize) -> Strin
         o.push_str("</tr>\n");
     }
     o.push_str("</tbody>\n</table>\n");
-    if df.height() > max {
+    let shown = df.height().min(max);
+    if rows > shown {
         let _ = writeln!(
             o,
             "<p class=\"muted\">{} more rows in the CSV and Parquet files.</p>",
-            df.height() - max
+            rows - shown
         );
     }
     o
@@ -548,8 +554,14 @@ pub fn render(report: &Report, dataset: &str, generated_at: &str, files: &[Strin
         200,
     ));
     o.push_str("<h2>Attendance</h2>\n<p class=\"muted\">Per call and participant, from sessions: first join, last leave, and minutes present (overlapping sessions counted once).</p>\n");
-    o.push_str(&html_table(
+    let attendance_rows = report
+        .tables
+        .iter()
+        .find(|t| t.name == "attendance")
+        .map_or(0, |t| t.rows);
+    o.push_str(&html_table_of(
         &t("attendance"),
+        attendance_rows,
         &[
             ("call_id", "call"),
             ("day", "day"),

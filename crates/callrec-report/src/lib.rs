@@ -105,7 +105,6 @@ pub fn write_report(dataset: &Path, out: Option<&Path>, settings: &Settings) -> 
             );
         }
     }
-    let report = compute::compute(dataset, settings)?;
     let generated_at = chrono::Utc::now()
         .format("%Y-%m-%d %H:%M:%S UTC")
         .to_string();
@@ -123,8 +122,18 @@ pub fn write_report(dataset: &Path, out: Option<&Path>, settings: &Settings) -> 
     let tmp = parent.join(format!(".{base}.callrec-tmp-{pid}"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let files = match write_files(&report, dataset, &tmp, &generated_at) {
-        Ok(f) => f,
+    // The attendance table grows with the dataset: its files are written run by run.
+    let written = (|| -> Result<(Report, Vec<String>)> {
+        let mut attendance = output::TableFiles::new(&tmp, "attendance");
+        let report = compute::compute_in_runs(dataset, settings, compute::RUN_BYTES, &mut |df| {
+            attendance.write(df)
+        })?;
+        attendance.finish()?;
+        let files = write_files(&report, dataset, &tmp, &generated_at)?;
+        Ok((report, files))
+    })();
+    let (report, files) = match written {
+        Ok(w) => w,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&tmp);
             return Err(e);
@@ -199,6 +208,11 @@ fn write_files(
 ) -> Result<Vec<String>> {
     let mut files = Vec::new();
     for t in &report.tables {
+        if t.streamed {
+            // Written while computing.
+            files.extend(["csv", "parquet"].map(|ext| format!("{}.{ext}", t.name)));
+            continue;
+        }
         for (ext, write) in [
             ("csv", output::write_csv as fn(&_, &_) -> Result<()>),
             ("parquet", output::write_parquet),

@@ -77,6 +77,7 @@ fn entries(dir: &Path, keep: impl Fn(&Path, &str) -> bool) -> Result<Vec<PathBuf
 
 /// A table of the dataset: a lazy scan plus its schema, with a Hive `date` column (string,
 /// null for `__HIVE_DEFAULT_PARTITION__`).
+#[derive(Clone)]
 pub struct Table {
     pub name: &'static str,
     pub lf: LazyFrame,
@@ -372,57 +373,4 @@ pub fn streams_frame(t: &Table, first_row: IdxSize) -> Result<LazyFrame> {
         }
     }
     Ok(lf.select(exprs))
-}
-
-/// Parquet bytes of `streams` read by one query of [`collect_streams_frame`].
-const STREAMS_CHUNK_BYTES: u64 = 128 << 20;
-
-/// The per-stream frame ([`streams_frame`]) of the whole table, built from runs of date
-/// partitions of up to [`STREAMS_CHUNK_BYTES`] and stacked in scan order, so it has the same
-/// rows as one query over the table.
-///
-/// One query over the whole table held every source column of every stream while the frame was
-/// built: over the 10 GB benchmark dataset it peaked at 4.8 GB for a 1.2 GB frame. In runs of
-/// partitions the peak is the frame plus one run's source columns; a dataset of a few GB is
-/// still read by one query (a query per day cost a 1 GB dataset 20 % more time).
-pub fn collect_streams_frame(dataset: &Path, t: &Table) -> Result<DataFrame> {
-    collect_streams_in_runs(dataset, t, STREAMS_CHUNK_BYTES)
-}
-
-/// [`collect_streams_frame`] with runs of up to `run_bytes` (0: a partition per query).
-pub(crate) fn collect_streams_in_runs(
-    dataset: &Path,
-    t: &Table,
-    run_bytes: u64,
-) -> Result<DataFrame> {
-    let mut runs: Vec<(Vec<String>, u64)> = Vec::new();
-    for (date, bytes) in partitions(dataset, t.name)? {
-        match runs.last_mut() {
-            Some((dates, sum)) if *sum + bytes <= run_bytes => {
-                dates.push(date);
-                *sum += bytes;
-            }
-            _ => runs.push((vec![date], bytes)),
-        }
-    }
-    let mut frame: Option<DataFrame> = None;
-    let mut next_row: IdxSize = 0;
-    for (dates, _) in &runs {
-        let part = anyhow::Context::with_context(
-            streams_frame(&t.partitions(dates), next_row)?.collect(),
-            || format!("cannot read the streams of date={}", dates.join(", date=")),
-        )?;
-        next_row += part.height() as IdxSize;
-        match &mut frame {
-            None => frame = Some(part),
-            Some(f) => {
-                f.vstack_mut(&part)?;
-            }
-        }
-    }
-    match frame {
-        Some(f) => Ok(f),
-        // No partition folder: the query over the table reports what is missing.
-        None => Ok(streams_frame(t, 0)?.collect()?),
-    }
 }

@@ -61,6 +61,77 @@ pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A table written a batch at a time as `<name>.csv` (guarded like [`write_csv`]) and
+/// `<name>.parquet`, for a table too big to hold whole. The files are created with the first
+/// batch.
+pub struct TableFiles {
+    dir: std::path::PathBuf,
+    name: &'static str,
+    writers: Option<(
+        polars::io::csv::write::BatchedWriter<std::fs::File>,
+        polars::io::parquet::write::BatchedWriter<std::fs::File>,
+    )>,
+}
+
+impl TableFiles {
+    pub fn new(dir: &Path, name: &'static str) -> TableFiles {
+        TableFiles {
+            dir: dir.to_path_buf(),
+            name,
+            writers: None,
+        }
+    }
+
+    fn path(&self, ext: &str) -> std::path::PathBuf {
+        self.dir.join(format!("{}.{ext}", self.name))
+    }
+
+    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+        if self.writers.is_none() {
+            let create = |p: &Path| {
+                std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))
+            };
+            let csv = CsvWriter::new(create(&self.path("csv"))?)
+                .include_header(true)
+                .batched(df.schema())?;
+            let parquet =
+                ParquetWriter::new(create(&self.path("parquet"))?).batched(df.schema())?;
+            self.writers = Some((csv, parquet));
+        }
+        let (csv_path, parquet_path) = (self.path("csv"), self.path("parquet"));
+        let (csv, parquet) = self.writers.as_mut().expect("created above");
+        let mut g = csv_guarded(df)?;
+        g.align_chunks();
+        csv.write_batch(&g)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot write {}", csv_path.display()))?;
+        let mut d = df.clone();
+        d.align_chunks();
+        parquet
+            .write_batch(&d)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("cannot write {}", parquet_path.display()))?;
+        Ok(())
+    }
+
+    /// Completes both files (a table that got no batch has no files: the caller writes at
+    /// least one, possibly empty, batch).
+    pub fn finish(self) -> Result<()> {
+        let csv_path = self.path("csv");
+        let parquet_path = self.path("parquet");
+        if let Some((mut csv, parquet)) = self.writers {
+            csv.finish()
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot write {}", csv_path.display()))?;
+            parquet
+                .finish()
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("cannot write {}", parquet_path.display()))?;
+        }
+        Ok(())
+    }
+}
+
 fn datetime_text(v: i64, tu: TimeUnit) -> String {
     let micros = match tu {
         TimeUnit::Nanoseconds => v / 1000,

@@ -976,30 +976,66 @@ fn worst_lists_missing_subnets_attendance() {
     approx(float(at, "minutes", c1), 15.0);
 }
 
+/// Every table of a report computed a partition at a time equals the one computed in one run;
+/// the attendance rows come run by run in (day, call, participant) order.
 #[test]
-fn stream_frame_built_a_partition_at_a_time_equals_one_query() {
+fn report_computed_a_partition_at_a_time_equals_one_run() {
     let dir = tempfile::tempdir().unwrap();
     dataset(dir.path(), true);
-    let t = crate::load::Table::scan(dir.path(), "streams").unwrap();
     let parts = crate::load::partitions(dir.path(), "streams").unwrap();
     assert!(parts.len() >= 3, "{parts:?}");
-    let whole = crate::load::streams_frame(&t, 0)
-        .unwrap()
-        .collect()
+    let run = |run_bytes: u64| {
+        let mut batches = Vec::new();
+        let r = crate::compute::compute_in_runs(dir.path(), &settings(), run_bytes, &mut |df| {
+            batches.push(df.clone());
+            Ok(())
+        })
         .unwrap();
-    let apart = crate::load::collect_streams_in_runs(dir.path(), &t, 0).unwrap();
-    let one_run = crate::load::collect_streams_in_runs(dir.path(), &t, u64::MAX).unwrap();
-    assert_eq!(whole.height(), streams().len());
-    assert!(apart.equals_missing(&whole), "{apart}\n{whole}");
-    assert!(one_run.equals_missing(&whole));
-    let rows: Vec<u32> = apart
-        .column("_stream_row")
+        (r, batches)
+    };
+    let (apart, apart_batches) = run(0);
+    let (one, one_batches) = run(u64::MAX);
+    // Two dates with rows and the 0-row default partition: three runs against one.
+    assert_eq!((apart_batches.len(), one_batches.len()), (3, 1));
+    assert_eq!(apart.tables.len(), one.tables.len());
+    for (a, o) in apart.tables.iter().zip(&one.tables) {
+        assert_eq!(a.name, o.name);
+        assert_eq!(a.rows, o.rows, "{}", a.name);
+        assert!(
+            a.df.equals_missing(&o.df),
+            "{}:\n{}\n{}",
+            a.name,
+            a.df,
+            o.df
+        );
+    }
+    // Rows were counted: the runs' tables are not empty.
+    assert_eq!(int(table(&apart, "overview"), "streams", 0), 9);
+    assert_eq!(int(table(&apart, "overview"), "calls", 0), 3);
+    let mut stacked = apart_batches[0].clone();
+    for b in &apart_batches[1..] {
+        stacked.vstack_mut(b).unwrap();
+    }
+    assert_eq!(stacked.height(), 5);
+    assert!(stacked.equals_missing(&one_batches[0]), "{stacked}");
+    let days: Vec<&str> = stacked
+        .column("day")
         .unwrap()
-        .u32()
+        .str()
         .unwrap()
-        .into_no_null_iter()
+        .iter()
+        .flatten()
         .collect();
-    assert_eq!(rows, (0..whole.height() as u32).collect::<Vec<_>>());
+    assert_eq!(days.len(), 5);
+    assert!(days.windows(2).all(|w| w[0] <= w[1]), "{days:?}");
+    // The report keeps the attendance rows it got, with their count.
+    let at = apart
+        .tables
+        .iter()
+        .find(|t| t.name == "attendance")
+        .unwrap();
+    assert!(at.streamed);
+    assert_eq!((at.rows, at.df.height()), (5, 5));
 }
 
 #[test]
