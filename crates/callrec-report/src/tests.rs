@@ -1121,6 +1121,34 @@ fn csv_cells_are_guarded_against_formulas() {
     assert_eq!(int(&g, "n", 0), -1, "numbers are not text cells");
 }
 
+/// A table written in batches: one CSV header, the batches' rows in order (guarded), and a
+/// Parquet file that reads back as the batches stacked.
+#[test]
+fn table_files_written_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = |names: Vec<Option<&str>>, n: Vec<i64>| {
+        DataFrame::new_infer_height(vec![s("name", names), Column::new("n".into(), n)]).unwrap()
+    };
+    let batches = [
+        batch(vec![Some("a"), Some("=cmd")], vec![1, 2]),
+        batch(vec![], vec![]),
+        batch(vec![None, Some("d")], vec![3, 4]),
+    ];
+    let mut files = crate::output::TableFiles::new(dir.path(), "t");
+    for b in &batches {
+        files.write(b).unwrap();
+    }
+    files.finish().unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("t.csv")).unwrap();
+    assert_eq!(csv, "name,n\na,1\n'=cmd,2\n,3\nd,4\n");
+    let f = std::fs::File::open(dir.path().join("t.parquet")).unwrap();
+    let back = ParquetReader::new(f).finish().unwrap();
+    let mut stacked = batches[0].clone();
+    stacked.vstack_mut(&batches[1]).unwrap();
+    stacked.vstack_mut(&batches[2]).unwrap();
+    assert!(back.equals_missing(&stacked), "{back}");
+}
+
 /// Tag balance of the generated HTML (void elements and `<!DOCTYPE>` aside).
 fn check_well_formed(html: &str) {
     const VOID: &[&str] = &["meta", "br", "hr", "img", "input", "link"];
