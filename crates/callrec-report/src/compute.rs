@@ -629,7 +629,8 @@ fn session_columns(t: &Table) -> LazyFrame {
 }
 
 /// Parquet bytes (all five tables together) of one run of date partitions: the most the
-/// report reads into memory at once.
+/// report reads into memory at once (a bigger day is a run of its own).
+///
 /// 64 MiB: over the 10 GB benchmark dataset 0.93 GB peak in 21 s (128 MiB: 1.24 GB, 18 s;
 /// 32 MiB: 0.77 GB, 28 s).
 pub const RUN_BYTES: u64 = 64 << 20;
