@@ -3,6 +3,7 @@
 //! the runs, and the ratios, targets, order and limits are applied once at the end. Memory is
 //! one run plus the partial tables, whatever the size of the dataset.
 
+use crate::cache::{self, Cache};
 use crate::load::{self, is, is_any, Table, NO_PROFILE, UNKNOWN};
 use crate::targets::{self, TARGETS};
 use anyhow::Result;
@@ -58,6 +59,10 @@ pub struct Report {
     pub tables: Vec<NamedTable>,
     /// Caveats shown in summary.md and report.html (no quality columns, no building matched…).
     pub notes: Vec<String>,
+    /// Runs of date partitions the report was computed in, and how many of them came from the
+    /// report cache.
+    pub runs: usize,
+    pub runs_cached: usize,
 }
 
 impl Report {
@@ -383,8 +388,11 @@ impl Tables {
         })
     }
 
-    /// The date partitions in name order (the order of a scan), grouped into runs of up to
-    /// `run_bytes` of Parquet over all five tables (a bigger partition is a run of its own).
+    /// The date partitions in name order (the order of a scan), grouped into runs: the days
+    /// of one ISO week (Monday to Sunday) while they fit in `run_bytes` of Parquet over all
+    /// five tables (a bigger day is a run of its own). Runs never cross a week, so a change to
+    /// one day's partition moves the boundaries of its week's runs only, and the report cache
+    /// keeps every other run. The null-date partition is a run of its own.
     fn runs(&self, dataset: &Path, run_bytes: u64) -> Result<Vec<Vec<String>>> {
         let mut bytes: std::collections::BTreeMap<String, u64> = Default::default();
         for t in [
@@ -398,29 +406,18 @@ impl Tables {
                 *bytes.entry(date).or_default() += b;
             }
         }
-        let mut runs: Vec<(Vec<String>, u64)> = Vec::new();
-        for (date, b) in bytes {
-            match runs.last_mut() {
-                Some((dates, sum)) if *sum + b <= run_bytes => {
-                    dates.push(date);
-                    *sum += b;
-                }
-                _ => runs.push((vec![date], b)),
-            }
-        }
-        Ok(runs.into_iter().map(|(d, _)| d).collect())
+        Ok(group_runs(bytes, run_bytes))
     }
 
-    /// The inputs of the partitions `dates` (all of them for `None`); the per-stream frame's
-    /// `_stream_row` starts at `first_row`.
-    fn inputs(&self, dates: Option<&[String]>, first_row: IdxSize) -> Result<Inputs> {
+    /// The inputs of the partitions `dates` (all of them for `None`).
+    fn inputs(&self, dates: Option<&[String]>) -> Result<Inputs> {
         let narrow = |t: &Table| match dates {
             Some(d) => t.partitions(d),
             None => t.clone(),
         };
         let streams_t = narrow(&self.streams);
         let streams = anyhow::Context::with_context(
-            load::streams_frame(&streams_t, first_row)?.collect(),
+            load::streams_frame(&streams_t)?.collect(),
             || match dates {
                 Some(d) => format!("cannot read the streams of date={}", d.join(", date=")),
                 None => "cannot read the streams table".to_string(),
@@ -584,6 +581,34 @@ fn session_people(sessions: &LazyFrame) -> LazyFrame {
         )
 }
 
+/// Date partitions (name and Parquet bytes, in name order) grouped into runs: consecutive days
+/// of one ISO week while they fit in `run_bytes`; anything that is not a `YYYY-MM-DD` date
+/// alone.
+pub(crate) fn group_runs(
+    dates: impl IntoIterator<Item = (String, u64)>,
+    run_bytes: u64,
+) -> Vec<Vec<String>> {
+    let week = |date: &str| {
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .ok()
+            .map(|d| chrono::Datelike::iso_week(&d))
+    };
+    let mut runs: Vec<(Vec<String>, u64, Option<chrono::IsoWeek>)> = Vec::new();
+    for (date, b) in dates {
+        let w = week(&date);
+        match runs.last_mut() {
+            Some((dates, sum, run_week))
+                if w.is_some() && *run_week == w && *sum + b <= run_bytes =>
+            {
+                dates.push(date);
+                *sum += b;
+            }
+            _ => runs.push((vec![date], b, w)),
+        }
+    }
+    runs.into_iter().map(|(d, _, _)| d).collect()
+}
+
 /// The narrow per-session frame of `t` (a run's partitions or the whole table): the columns
 /// the reports use.
 fn session_columns(t: &Table) -> LazyFrame {
@@ -639,47 +664,93 @@ pub const RUN_BYTES: u64 = 64 << 20;
 /// the first 200).
 const ATTENDANCE_PREVIEW: usize = 200;
 
-/// The partial tables of the runs so far, by name: key columns plus count and sum columns,
-/// summed per key after every run. Each holds one row per key however many runs there were,
-/// so memory follows the number of keys (days, subnets, users…), not of streams. (Summing
-/// only every few runs was faster over many runs but kept more memory.)
+/// The partial tables of the runs so far, by name: key columns plus count and sum columns.
+/// A table's run parts are summed per key once they hold as many rows as its last sum (so
+/// summing costs time in proportion to the rows added, not to runs × keys), and before a run is
+/// read from the dataset ([`Partials::sum_all`]), so unsummed parts never wait beside a run's
+/// frames. Memory follows the number of keys (days, subnets, users…), not of streams.
 #[derive(Default)]
 struct Partials {
-    tables: HashMap<String, DataFrame>,
+    tables: HashMap<String, Partial>,
+}
+
+struct Partial {
+    keys: Vec<String>,
+    /// Frames with the same columns, in run order; one after [`Partial::sum`].
+    parts: Vec<DataFrame>,
+    /// Rows in `parts`, and in the first part when it was last summed.
+    rows: usize,
+    summed_rows: usize,
+}
+
+/// Rows a table's parts may add before they are summed, however small the last sum.
+const PARTIAL_SLACK_ROWS: usize = 1 << 16;
+
+impl Partial {
+    /// Sums `parts` into one frame, one row per key.
+    fn sum(&mut self, name: &str) -> Result<()> {
+        if self.parts.len() > 1 {
+            let keys = &self.keys;
+            let aggs: Vec<Expr> = self.parts[0]
+                .get_column_names()
+                .into_iter()
+                .filter(|c| !keys.iter().any(|k| k == c.as_str()))
+                .map(|c| col(c.clone()).sum())
+                .collect();
+            let parts = std::mem::take(&mut self.parts);
+            let all = concat(
+                parts.into_iter().map(DataFrame::lazy).collect::<Vec<_>>(),
+                UnionArgs::default(),
+            )?;
+            let summed = if keys.is_empty() {
+                all.select(aggs)
+            } else if aggs.is_empty() {
+                all.unique_stable(None, UniqueKeepStrategy::First)
+            } else {
+                all.group_by_stable(keys.iter().map(|k| col(k.as_str())).collect::<Vec<_>>())
+                    .agg(aggs)
+            };
+            self.parts = vec![collect(summed, name)?];
+        }
+        self.rows = self.parts.first().map_or(0, DataFrame::height);
+        self.summed_rows = self.rows;
+        Ok(())
+    }
 }
 
 impl Partials {
     /// Adds a run's rows of the partial table `name` (at most one row per key).
-    fn add(&mut self, name: &str, keys: &[&str], lf: LazyFrame) -> Result<()> {
-        let df = collect(lf, name)?;
-        let df = match self.tables.remove(name) {
-            None => df,
-            Some(acc) => {
-                let aggs: Vec<Expr> = df
-                    .get_column_names()
-                    .into_iter()
-                    .filter(|c| !keys.contains(&c.as_str()))
-                    .map(|c| col(c.clone()).sum())
-                    .collect();
-                let both = concat([acc.lazy(), df.lazy()], UnionArgs::default())?;
-                let summed = if keys.is_empty() {
-                    both.select(aggs)
-                } else if aggs.is_empty() {
-                    both.unique_stable(None, UniqueKeepStrategy::First)
-                } else {
-                    both.group_by_stable(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
-                        .agg(aggs)
-                };
-                collect(summed, name)?
-            }
-        };
-        self.tables.insert(name.to_string(), df);
+    fn add(&mut self, name: &str, keys: &[String], df: DataFrame) -> Result<()> {
+        let p = self
+            .tables
+            .entry(name.to_string())
+            .or_insert_with(|| Partial {
+                keys: keys.to_vec(),
+                parts: Vec::new(),
+                rows: 0,
+                summed_rows: 0,
+            });
+        p.rows += df.height();
+        p.parts.push(df);
+        if p.rows > p.summed_rows + p.summed_rows.max(PARTIAL_SLACK_ROWS) {
+            p.sum(name)?;
+        }
         Ok(())
     }
 
+    /// Sums every table's waiting parts.
+    fn sum_all(&mut self) -> Result<()> {
+        for (name, p) in &mut self.tables {
+            p.sum(name)?;
+        }
+        Ok(())
+    }
+
+    /// A table after [`Partials::sum_all`].
     fn frame(&self, name: &str) -> &DataFrame {
         self.tables
             .get(name)
+            .and_then(|p| p.parts.first())
             .unwrap_or_else(|| panic!("partial table {name} was never added"))
     }
 
@@ -688,11 +759,31 @@ impl Partials {
     }
 }
 
+/// One run's partial tables (name, key columns, rows) and attendance rows: what
+/// [`Partials`] adds up and what the report cache keeps.
+#[derive(Default)]
+pub(crate) struct RunPartials {
+    pub(crate) tables: Vec<(String, Vec<String>, DataFrame)>,
+    pub(crate) attendance: DataFrame,
+}
+
+impl RunPartials {
+    fn add(&mut self, name: &str, keys: &[&str], lf: LazyFrame) -> Result<()> {
+        let df = collect(lf, name)?;
+        self.tables.push((
+            name.to_string(),
+            keys.iter().map(|k| k.to_string()).collect(),
+            df,
+        ));
+        Ok(())
+    }
+}
+
 /// Computes every table, the attendance table whole (the tests' entry point).
 #[cfg(test)]
 pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
     let mut parts: Vec<DataFrame> = Vec::new();
-    let mut report = compute_in_runs(dataset, settings, RUN_BYTES, &mut |df| {
+    let mut report = compute_in_runs(dataset, settings, RUN_BYTES, None, &mut |df| {
         parts.push(df.clone());
         Ok(())
     })?;
@@ -719,12 +810,15 @@ pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
 /// run's frames are collected, reduced to partial tables and dropped before the next run, so
 /// memory is bounded by the run size and the number of distinct keys, whatever the size of
 /// the dataset. Every count is exact: all rows of a call are in its date partition, hence in
-/// one run. The attendance table (one row per call and participant, growing with the dataset)
-/// is handed to `attendance` a run at a time; the report keeps its first rows.
+/// one run. With a `cache` folder, runs whose part files are unchanged since an earlier report
+/// are read from it instead ([`crate::cache`]). The attendance table (one row per call and
+/// participant, growing with the dataset) is handed to `attendance` a run at a time; the
+/// report keeps its first rows.
 pub fn compute_in_runs(
     dataset: &Path,
     settings: &Settings,
     run_bytes: u64,
+    cache: Option<&Path>,
     attendance: &mut dyn FnMut(&DataFrame) -> Result<()>,
 ) -> Result<Report> {
     let tables = Tables::open(dataset)?;
@@ -735,15 +829,38 @@ pub fn compute_in_runs(
     } else {
         runs.iter().map(|r| Some(r.as_slice())).collect()
     };
+    let mut cache = cache.map(Cache::new);
+    let (n_runs, mut runs_cached) = (runs.len(), 0);
     let mut acc = Partials::default();
-    let mut next_row: IdxSize = 0;
     let mut preview: Option<DataFrame> = None;
     let mut attendance_rows = 0usize;
     for dates in runs {
-        let inp = tables.inputs(dates, next_row)?;
-        next_row += inp.streams.height() as IdxSize;
-        let att = with_profile_column(add_run(&inp, &mut acc)?, &profile)?;
-        drop(inp);
+        let key = match (&cache, dates) {
+            (Some(_), Some(d)) => Some(cache::key_text(dataset, d)?),
+            _ => None,
+        };
+        let cached = match (&mut cache, &key) {
+            (Some(c), Some(k)) => c.load(k),
+            _ => None,
+        };
+        let run = match cached {
+            Some(run) => {
+                runs_cached += 1;
+                run
+            }
+            None => {
+                acc.sum_all()?;
+                let run = run_partials(&tables.inputs(dates)?)?;
+                if let (Some(c), Some(k)) = (&mut cache, &key) {
+                    c.store(k, &run);
+                }
+                run
+            }
+        };
+        for (name, keys, df) in run.tables {
+            acc.add(&name, &keys, df)?;
+        }
+        let att = with_profile_column(run.attendance, &profile)?;
         attendance(&att)?;
         attendance_rows += att.height();
         preview = match preview {
@@ -757,7 +874,8 @@ pub fn compute_in_runs(
         };
     }
     let preview = preview.expect("at least one run");
-    finish(
+    acc.sum_all()?;
+    let mut report = finish(
         &acc,
         session_columns(&tables.sessions),
         settings,
@@ -765,11 +883,24 @@ pub fn compute_in_runs(
         profile,
         preview,
         attendance_rows,
-    )
+    )?;
+    report.runs = n_runs;
+    report.runs_cached = runs_cached;
+    if let Some(c) = &cache {
+        c.prune();
+        if let Some(e) = &c.write_error {
+            report.notes.push(format!(
+                "The report cache could not be written ({e}): the next report reads every \
+                 partition again."
+            ));
+        }
+    }
+    Ok(report)
 }
 
-/// Adds one run's partial tables to `acc`; returns the run's attendance rows.
-fn add_run(inp: &Inputs, acc: &mut Partials) -> Result<DataFrame> {
+/// One run's partial tables and attendance rows.
+fn run_partials(inp: &Inputs) -> Result<RunPartials> {
+    let mut acc = RunPartials::default();
     // The narrow per-stream frame (collected by `Tables::inputs`); every breakdown runs over it.
     let s = || inp.streams.clone().lazy();
     // The narrow per-segment frame too: the overview, targets, reliability, failures, by-day
@@ -1015,7 +1146,8 @@ fn add_run(inp: &Inputs, acc: &mut Partials) -> Result<DataFrame> {
             ]),
     )?;
 
-    attendance(&ses())
+    acc.attendance = attendance(&ses())?;
+    Ok(acc)
 }
 
 /// Target scopes of the setup and drop rates.
@@ -1547,6 +1679,8 @@ fn finish(
         settings: settings.clone(),
         tables,
         notes,
+        runs: 0,
+        runs_cached: 0,
     })
 }
 

@@ -21,6 +21,7 @@
 //! complete: every table as `<name>.csv` (formula-injection guarded) and `<name>.parquet`,
 //! `summary.json`, `summary.md` and `report.html`.
 
+mod cache;
 mod compute;
 mod html;
 mod load;
@@ -125,9 +126,13 @@ pub fn write_report(dataset: &Path, out: Option<&Path>, settings: &Settings) -> 
     // The attendance table grows with the dataset: its files are written run by run.
     let written = (|| -> Result<(Report, Vec<String>)> {
         let mut attendance = output::TableFiles::new(&tmp, "attendance");
-        let report = compute::compute_in_runs(dataset, settings, compute::RUN_BYTES, &mut |df| {
-            attendance.write(df)
-        })?;
+        let report = compute::compute_in_runs(
+            dataset,
+            settings,
+            compute::RUN_BYTES,
+            Some(&dataset.join(cache::DIR)),
+            &mut |df| attendance.write(df),
+        )?;
         attendance.finish()?;
         let files = write_files(&report, dataset, &tmp, &generated_at)?;
         Ok((report, files))
@@ -243,6 +248,10 @@ fn write_files(
         }),
     );
     json.insert("notes".into(), report.notes.clone().into());
+    json.insert(
+        "runs".into(),
+        serde_json::json!({ "total": report.runs, "from_cache": report.runs_cached }),
+    );
     for single in ["overview", "feedback"] {
         if let Some(df) = report.table(single) {
             let rows = output::json_rows(df)?;

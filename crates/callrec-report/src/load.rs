@@ -257,14 +257,13 @@ fn stream_optional() -> Vec<(String, DataType)> {
 /// - `connection_pair` = First connection type ` : ` Second (user) connection type;
 /// - both sides' subnet, kind and building name for the missing-subnet report.
 ///
-/// `_stream_row` numbers the streams from `first_row` (a stream's id for distinct counts).
-pub fn streams_frame(t: &Table, first_row: IdxSize) -> Result<LazyFrame> {
+/// `_stream_row` numbers the streams of the frame (a stream's id for distinct counts: a stream
+/// and its call are in one run).
+pub fn streams_frame(t: &Table) -> Result<LazyFrame> {
     t.require(&["call_id"])?;
     let opt = stream_optional();
     let opt_ref: Vec<(&str, DataType)> = opt.iter().map(|(c, d)| (c.as_str(), d.clone())).collect();
-    let lf = t
-        .lazy_with(&opt_ref)
-        .with_row_index("_stream_row", Some(first_row));
+    let lf = t.lazy_with(&opt_ref).with_row_index("_stream_row", None);
 
     let first_is_callee = when(col("first_side").is_not_null())
         .then(is("first_side", "callee"))

@@ -986,17 +986,18 @@ fn report_computed_a_partition_at_a_time_equals_one_run() {
     assert!(parts.len() >= 3, "{parts:?}");
     let run = |run_bytes: u64| {
         let mut batches = Vec::new();
-        let r = crate::compute::compute_in_runs(dir.path(), &settings(), run_bytes, &mut |df| {
-            batches.push(df.clone());
-            Ok(())
-        })
-        .unwrap();
+        let r =
+            crate::compute::compute_in_runs(dir.path(), &settings(), run_bytes, None, &mut |df| {
+                batches.push(df.clone());
+                Ok(())
+            })
+            .unwrap();
         (r, batches)
     };
     let (apart, apart_batches) = run(0);
     let (one, one_batches) = run(u64::MAX);
-    // Two dates with rows and the 0-row default partition: three runs against one.
-    assert_eq!((apart_batches.len(), one_batches.len()), (3, 1));
+    // Two dates with rows (one week) and the 0-row default partition: three runs against two.
+    assert_eq!((apart_batches.len(), one_batches.len()), (3, 2));
     assert_eq!(apart.tables.len(), one.tables.len());
     for (a, o) in apart.tables.iter().zip(&one.tables) {
         assert_eq!(a.name, o.name);
@@ -1017,7 +1018,9 @@ fn report_computed_a_partition_at_a_time_equals_one_run() {
         stacked.vstack_mut(b).unwrap();
     }
     assert_eq!(stacked.height(), 5);
-    assert!(stacked.equals_missing(&one_batches[0]), "{stacked}");
+    let mut one_stacked = one_batches[0].clone();
+    one_stacked.vstack_mut(&one_batches[1]).unwrap();
+    assert!(stacked.equals_missing(&one_stacked), "{stacked}");
     let days: Vec<&str> = stacked
         .column("day")
         .unwrap()
@@ -1036,6 +1039,133 @@ fn report_computed_a_partition_at_a_time_equals_one_run() {
         .unwrap();
     assert!(at.streamed);
     assert_eq!((at.rows, at.df.height()), (5, 5));
+}
+
+/// Runs keep to one ISO week (Monday to Sunday) and to the byte budget; the null-date
+/// partition is alone.
+#[test]
+fn runs_keep_to_a_week_and_the_budget() {
+    let dates = |v: &[(&str, u64)]| -> Vec<(String, u64)> {
+        v.iter().map(|(d, b)| (d.to_string(), *b)).collect()
+    };
+    let days = dates(&[
+        ("2026-11-01", 10), // Sunday
+        ("2026-11-02", 10), // Monday
+        ("2026-11-03", 10),
+        ("2026-11-04", 10),
+        ("__HIVE_DEFAULT_PARTITION__", 0),
+    ]);
+    let runs = crate::compute::group_runs(days.clone(), 100);
+    assert_eq!(
+        runs,
+        vec![
+            vec!["2026-11-01"],
+            vec!["2026-11-02", "2026-11-03", "2026-11-04"],
+            vec!["__HIVE_DEFAULT_PARTITION__"],
+        ]
+    );
+    let runs = crate::compute::group_runs(days, 20);
+    assert_eq!(
+        runs,
+        vec![
+            vec!["2026-11-01"],
+            vec!["2026-11-02", "2026-11-03"],
+            vec!["2026-11-04"],
+            vec!["__HIVE_DEFAULT_PARTITION__"],
+        ]
+    );
+}
+
+/// A report with the cache, run by run: (tables, attendance rows, runs, runs from the cache).
+fn cached_report(dir: &Path, cache: &Path) -> (Report, DataFrame) {
+    let mut batches: Vec<DataFrame> = Vec::new();
+    let r = crate::compute::compute_in_runs(dir, &settings(), 0, Some(cache), &mut |df| {
+        batches.push(df.clone());
+        Ok(())
+    })
+    .unwrap();
+    let mut att = batches[0].clone();
+    for b in &batches[1..] {
+        att.vstack_mut(b).unwrap();
+    }
+    (r, att)
+}
+
+fn assert_same_report(a: &(Report, DataFrame), b: &(Report, DataFrame)) {
+    assert_eq!(a.0.tables.len(), b.0.tables.len());
+    for (x, y) in a.0.tables.iter().zip(&b.0.tables) {
+        assert!(
+            x.df.equals_missing(&y.df),
+            "{}:\n{}\n{}",
+            x.name,
+            x.df,
+            y.df
+        );
+    }
+    assert!(a.1.equals_missing(&b.1));
+}
+
+/// Runs whose part files are unchanged come from the cache with the same results; a changed,
+/// or unreadable, run is computed again; entries no report uses are removed.
+#[test]
+fn report_cache_reused_while_part_files_are_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), true);
+    let cache = dir.path().join(crate::cache::DIR);
+    let entries = || std::fs::read_dir(&cache).unwrap().count();
+
+    let cold = cached_report(dir.path(), &cache);
+    // Two dates and the 0-row default partition, a run each.
+    assert_eq!((cold.0.runs, cold.0.runs_cached, entries()), (3, 0, 3));
+    let warm = cached_report(dir.path(), &cache);
+    assert_eq!((warm.0.runs, warm.0.runs_cached), (3, 3));
+    assert_same_report(&cold, &warm);
+    let (_plain_dir, plain) = report(true);
+    for (x, y) in plain.tables.iter().zip(&warm.0.tables) {
+        assert!(x.df.equals_missing(&y.df), "{}", x.name);
+    }
+
+    // A part file of 2026-11-03 rewritten (a new modification time): that run is read again.
+    let part = dir
+        .path()
+        .join("sessions/date=2026-11-03/part-000000.parquet");
+    let f = std::fs::File::options().write(true).open(&part).unwrap();
+    f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(7))
+        .unwrap();
+    drop(f);
+    let changed = cached_report(dir.path(), &cache);
+    assert_eq!(changed.0.runs_cached, 2);
+    assert_same_report(&cold, &changed);
+    // The changed run's old entry is gone, its new one kept.
+    assert_eq!(entries(), 3);
+
+    // An unreadable entry is a miss, not an error.
+    for e in std::fs::read_dir(&cache).unwrap() {
+        std::fs::write(e.unwrap().path().join("t0.parquet"), b"not parquet").unwrap();
+    }
+    let broken = cached_report(dir.path(), &cache);
+    assert_eq!(broken.0.runs_cached, 0);
+    assert_same_report(&cold, &broken);
+    assert!(broken.0.notes.iter().all(|n| !n.contains("cache")));
+}
+
+/// A cache that cannot be written costs time, not the report: a note says so.
+#[test]
+fn report_cache_that_cannot_be_written_is_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    dataset(dir.path(), true);
+    let cache = dir.path().join(crate::cache::DIR);
+    std::fs::write(&cache, "a file where the cache folder would be").unwrap();
+    let (r, _) = cached_report(dir.path(), &cache);
+    assert_eq!((r.runs, r.runs_cached), (3, 0));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("report cache could not be written")),
+        "{:?}",
+        r.notes
+    );
+    assert_eq!(int(table(&r, "overview"), "streams", 0), 9);
 }
 
 #[test]
@@ -1245,6 +1375,12 @@ fn written_files_html_markdown_json_csv() {
     assert_eq!(json["targets"][0]["status"], "fail");
     assert_eq!(json["by_day"][0]["day"], "2026-11-02");
     assert_eq!(json["feedback"]["ratings"], 4);
+    // The small dataset is two runs (its week, and the default partition), computed (the cache
+    // was empty).
+    assert_eq!(
+        json["runs"],
+        serde_json::json!({"total": 2, "from_cache": 0})
+    );
 
     let csv = std::fs::read_to_string(out.join("by_platform.csv")).unwrap();
     assert!(csv.contains("'=cmd|' /C calc'!A0"), "{csv}");
@@ -1258,9 +1394,15 @@ fn written_files_html_markdown_json_csv() {
     .unwrap();
     row(&pq, &[("platform", FORMULA)]); // Parquet keeps the value as it is
 
-    // Running again replaces the folder; a foreign folder is refused.
+    // Running again replaces the folder (its runs from the cache); a foreign folder is refused.
     crate::write_report(dir.path(), None, &settings()).unwrap();
-    assert!(out.join("summary.json").is_file());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["runs"],
+        serde_json::json!({"total": 2, "from_cache": 2})
+    );
+    assert_eq!(json["overview"]["poor_calls"], 2);
     let foreign = dir.path().join("mine");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "x").unwrap();
@@ -1270,13 +1412,19 @@ fn written_files_html_markdown_json_csv() {
         "{e:#}"
     );
     assert!(foreign.join("notes.txt").is_file());
-    // No temporary folders left behind.
+    // No temporary folders left behind, beside the dataset or in the report cache.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".callrec-"))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".callrec-") && n != crate::cache::DIR)
         .collect();
-    assert!(leftovers.is_empty());
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let cached: Vec<String> = std::fs::read_dir(dir.path().join(crate::cache::DIR))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!cached.is_empty() && cached.iter().all(|n| !n.contains(".tmp-")));
 
     assert!(crate::remove_stale(dir.path()).unwrap());
     assert!(!out.exists());
