@@ -984,43 +984,17 @@ fn report_computed_a_partition_at_a_time_equals_one_run() {
     dataset(dir.path(), true);
     let parts = crate::load::partitions(dir.path(), "streams").unwrap();
     assert!(parts.len() >= 3, "{parts:?}");
-    let run = |run_bytes: u64| {
-        let mut batches = Vec::new();
-        let r =
-            crate::compute::compute_in_runs(dir.path(), &settings(), run_bytes, None, &mut |df| {
-                batches.push(df.clone());
-                Ok(())
-            })
-            .unwrap();
-        (r, batches)
-    };
-    let (apart, apart_batches) = run(0);
-    let (one, one_batches) = run(u64::MAX);
+    let (apart, apart_batches) = report_in_runs(dir.path(), 0, None);
+    let (one, one_batches) = report_in_runs(dir.path(), u64::MAX, None);
     // Two dates with rows (one week) and the 0-row default partition: three runs against two.
     assert_eq!((apart_batches.len(), one_batches.len()), (3, 2));
-    assert_eq!(apart.tables.len(), one.tables.len());
-    for (a, o) in apart.tables.iter().zip(&one.tables) {
-        assert_eq!(a.name, o.name);
-        assert_eq!(a.rows, o.rows, "{}", a.name);
-        assert!(
-            a.df.equals_missing(&o.df),
-            "{}:\n{}\n{}",
-            a.name,
-            a.df,
-            o.df
-        );
-    }
+    assert_same_tables(&apart, &one);
     // Rows were counted: the runs' tables are not empty.
     assert_eq!(int(table(&apart, "overview"), "streams", 0), 9);
     assert_eq!(int(table(&apart, "overview"), "calls", 0), 3);
-    let mut stacked = apart_batches[0].clone();
-    for b in &apart_batches[1..] {
-        stacked.vstack_mut(b).unwrap();
-    }
+    let stacked = stack(&apart_batches);
     assert_eq!(stacked.height(), 5);
-    let mut one_stacked = one_batches[0].clone();
-    one_stacked.vstack_mut(&one_batches[1]).unwrap();
-    assert!(stacked.equals_missing(&one_stacked), "{stacked}");
+    assert!(stacked.equals_missing(&stack(&one_batches)), "{stacked}");
     let days: Vec<&str> = stacked
         .column("day")
         .unwrap()
@@ -1076,24 +1050,31 @@ fn runs_keep_to_a_week_and_the_budget() {
     );
 }
 
-/// A report with the cache, run by run: (tables, attendance rows, runs, runs from the cache).
-fn cached_report(dir: &Path, cache: &Path) -> (Report, DataFrame) {
+/// A report computed run by run (`run_bytes`, the cache), with the attendance batches it handed
+/// out.
+fn report_in_runs(dir: &Path, run_bytes: u64, cache: Option<&Path>) -> (Report, Vec<DataFrame>) {
     let mut batches: Vec<DataFrame> = Vec::new();
-    let r = crate::compute::compute_in_runs(dir, &settings(), 0, Some(cache), &mut |df| {
+    let r = crate::compute::compute_in_runs(dir, &settings(), run_bytes, cache, &mut |df| {
         batches.push(df.clone());
         Ok(())
     })
     .unwrap();
-    let mut att = batches[0].clone();
-    for b in &batches[1..] {
-        att.vstack_mut(b).unwrap();
-    }
-    (r, att)
+    (r, batches)
 }
 
-fn assert_same_report(a: &(Report, DataFrame), b: &(Report, DataFrame)) {
-    assert_eq!(a.0.tables.len(), b.0.tables.len());
-    for (x, y) in a.0.tables.iter().zip(&b.0.tables) {
+fn stack(batches: &[DataFrame]) -> DataFrame {
+    let mut all = batches[0].clone();
+    for b in &batches[1..] {
+        all.vstack_mut(b).unwrap();
+    }
+    all
+}
+
+/// Every table of `a` equals `b`'s, with the same row count.
+fn assert_same_tables(a: &Report, b: &Report) {
+    assert_eq!(a.tables.len(), b.tables.len());
+    for (x, y) in a.tables.iter().zip(&b.tables) {
+        assert_eq!((x.name, x.rows), (y.name, y.rows));
         assert!(
             x.df.equals_missing(&y.df),
             "{}:\n{}\n{}",
@@ -1102,6 +1083,16 @@ fn assert_same_report(a: &(Report, DataFrame), b: &(Report, DataFrame)) {
             y.df
         );
     }
+}
+
+/// A report with the cache, a partition per run: the report and its attendance rows.
+fn cached_report(dir: &Path, cache: &Path) -> (Report, DataFrame) {
+    let (r, batches) = report_in_runs(dir, 0, Some(cache));
+    (r, stack(&batches))
+}
+
+fn assert_same_report(a: &(Report, DataFrame), b: &(Report, DataFrame)) {
+    assert_same_tables(&a.0, &b.0);
     assert!(a.1.equals_missing(&b.1));
 }
 
@@ -1120,7 +1111,9 @@ fn report_cache_reused_while_part_files_are_unchanged() {
     let warm = cached_report(dir.path(), &cache);
     assert_eq!((warm.0.runs, warm.0.runs_cached), (3, 3));
     assert_same_report(&cold, &warm);
+    // And to the report computed without the cache, in one run.
     let (_plain_dir, plain) = report(true);
+    assert_eq!(plain.tables.len(), warm.0.tables.len());
     for (x, y) in plain.tables.iter().zip(&warm.0.tables) {
         assert!(x.df.equals_missing(&y.df), "{}", x.name);
     }
