@@ -43,7 +43,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let w = callrec_report::write_report(&args.dataset, args.out.as_deref(), &settings)?;
             if !args.quiet {
-                eprintln!("callrec: {}\nwritten to {}", w.headline, w.dir.display());
+                eprintln!("callrec: {}\nwritten to {}", w.headline, w.place());
             }
             Ok(ExitCode::Success)
         }
@@ -91,7 +91,7 @@ fn report_after_flatten(out: &std::path::Path, no_report: bool, quiet: bool) -> 
         )
     })?;
     if !quiet {
-        eprintln!("{}\nreport written to {}", w.headline, w.dir.display());
+        eprintln!("{}\nreport written to {}", w.headline, w.place());
     }
     Ok(())
 }

@@ -69,6 +69,24 @@ fn report_subcommand_and_its_errors() {
     assert_eq!(s["settings"]["min_streams"], 1);
     assert!(s["worst_subnets"].as_array().unwrap().len() <= 3);
     assert!(!out.join("reports").exists());
+    // The runs were computed and cached in the dataset; a second report reads them all from
+    // the cache, with other settings, and says so.
+    let runs = s["runs"]["total"].as_u64().unwrap();
+    assert!(runs >= 1);
+    assert_eq!(s["runs"]["from_cache"], 0);
+    assert!(out.join(".callrec-report-cache").is_dir());
+    let a = callrec()
+        .args(["report", "--top", "1"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&elsewhere)
+        .assert()
+        .code(0);
+    let stderr = stderr_of(&a);
+    let said = format!("({runs} runs of partitions, {runs} from the cache)");
+    assert!(stderr.contains(&said), "{stderr}");
+    let s = summary(&elsewhere);
+    assert!(s["worst_subnets"].as_array().unwrap().len() <= 1);
 
     // Not a dataset: exit 2 with the reason.
     let a = callrec().arg("report").arg(dir.path()).assert().code(2);

@@ -55,6 +55,21 @@ pub struct Written {
     pub profile: String,
     /// One line for stderr: poor stream rate, poor call rate, targets failed.
     pub headline: String,
+    /// Runs of date partitions, and how many came from the report cache.
+    pub runs: usize,
+    pub runs_cached: usize,
+}
+
+impl Written {
+    /// "written to DIR (N runs of partitions, M from the cache)".
+    pub fn place(&self) -> String {
+        format!(
+            "{} ({} runs of partitions, {} from the cache)",
+            self.dir.display(),
+            self.runs,
+            self.runs_cached
+        )
+    }
 }
 
 /// `DATASET/reports`.
@@ -159,6 +174,8 @@ pub fn write_report(dataset: &Path, out: Option<&Path>, settings: &Settings) -> 
         files,
         profile: report.profile.clone(),
         headline: headline(&report),
+        runs: report.runs,
+        runs_cached: report.runs_cached,
     })
 }
 
