@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The report step over a flattened dataset: wall time, CPU time and peak RSS of `callrec report`,
-# with the flatten run beside it for the ratio.
+# The report step over a flattened dataset: wall time, CPU time and peak RSS of `callrec report`
+# from an empty report cache (a first report) and from a full one (a report after a run that
+# changed nothing), with the flatten run beside it for the ratio.
 #
 #   benches/report.sh [SIZE_MB] [ARCHIVE_DIR] [SEED]
 #
@@ -14,7 +15,14 @@ cat "$archive"/*/* > /dev/null 2>&1 || true   # warm the page cache
 /usr/bin/time -f "flatten -j2 --no-report: %e s wall, %U s user, %S s sys, %M KB peak RSS" \
   "$bin" flatten "$archive" --out "$out/ds" -j 2 -q
 cargo build --release -q
-for round in 1 2 3; do
-  /usr/bin/time -f "report (round $round): %e s wall, %U s user, %S s sys, %M KB peak RSS" \
-    target/release/callrec report "$out/ds" --out "$out/reports" > /dev/null
+report() {
+  /usr/bin/time -f "report ($1): %e s wall, %U s user, %S s sys, %M KB peak RSS" \
+    target/release/callrec report "$out/ds" --out "$out/reports" 2>&1 | grep -v '^callrec: report'
+}
+for round in 1 2; do
+  rm -rf "$out/ds/.callrec-report-cache"
+  report "empty cache, round $round"
+done
+for round in 1 2; do
+  report "full cache, round $round"
 done
