@@ -83,7 +83,8 @@ fn report_subcommand_and_its_errors() {
         .assert()
         .code(0);
     let stderr = stderr_of(&a);
-    let said = format!("({runs} runs of partitions, {runs} from the cache)");
+    let unit = if runs == 1 { "run" } else { "runs" };
+    let said = format!("({runs} {unit} of partitions, {runs} from the cache)");
     assert!(stderr.contains(&said), "{stderr}");
     let s = summary(&elsewhere);
     assert!(s["worst_subnets"].as_array().unwrap().len() <= 1);

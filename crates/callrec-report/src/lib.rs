@@ -61,12 +61,13 @@ pub struct Written {
 }
 
 impl Written {
-    /// "written to DIR (N runs of partitions, M from the cache)".
+    /// `DIR (N runs of partitions, M from the cache)`, for "written to …".
     pub fn place(&self) -> String {
         format!(
-            "{} ({} runs of partitions, {} from the cache)",
+            "{} ({} run{} of partitions, {} from the cache)",
             self.dir.display(),
             self.runs,
+            if self.runs == 1 { "" } else { "s" },
             self.runs_cached
         )
     }
