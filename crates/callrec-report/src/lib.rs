@@ -231,19 +231,13 @@ fn write_files(
 ) -> Result<Vec<String>> {
     let mut files = Vec::new();
     for t in &report.tables {
-        if t.streamed {
-            // Written while computing.
-            files.extend(["csv", "parquet"].map(|ext| format!("{}.{ext}", t.name)));
-            continue;
+        // A streamed table's files were written while computing.
+        if !t.streamed {
+            let mut f = output::TableFiles::new(dir, t.name);
+            f.write(&t.df)?;
+            f.finish()?;
         }
-        for (ext, write) in [
-            ("csv", output::write_csv as fn(&_, &_) -> Result<()>),
-            ("parquet", output::write_parquet),
-        ] {
-            let name = format!("{}.{ext}", t.name);
-            write(&t.df, &dir.join(&name))?;
-            files.push(name);
-        }
+        files.extend(["csv", "parquet"].map(|ext| format!("{}.{ext}", t.name)));
     }
     let all_files = {
         let mut f = files.clone();

@@ -38,32 +38,9 @@ pub fn csv_guarded(df: &DataFrame) -> Result<DataFrame> {
     Ok(DataFrame::new(df.height(), cols)?)
 }
 
-pub fn write_csv(df: &DataFrame, path: &Path) -> Result<()> {
-    let mut g = csv_guarded(df)?;
-    let f =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    CsvWriter::new(std::io::BufWriter::new(f))
-        .include_header(true)
-        .finish(&mut g)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-pub fn write_parquet(df: &DataFrame, path: &Path) -> Result<()> {
-    let mut d = df.clone();
-    let f =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    ParquetWriter::new(f)
-        .finish(&mut d)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-/// A table written a batch at a time as `<name>.csv` (guarded like [`write_csv`]) and
-/// `<name>.parquet`, for a table too big to hold whole. The files are created with the first
-/// batch.
+/// A table written as `<name>.csv` (cells guarded by [`csv_guarded`]) and `<name>.parquet`, a
+/// batch at a time, so a table too big to hold whole can be written as it is computed. The
+/// files are created with the first batch.
 pub struct TableFiles {
     dir: std::path::PathBuf,
     name: &'static str,
