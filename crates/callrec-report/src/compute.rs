@@ -779,33 +779,6 @@ impl RunPartials {
     }
 }
 
-/// Computes every table, the attendance table whole (the tests' entry point).
-#[cfg(test)]
-pub fn compute(dataset: &Path, settings: &Settings) -> Result<Report> {
-    let mut parts: Vec<DataFrame> = Vec::new();
-    let mut report = compute_in_runs(dataset, settings, RUN_BYTES, None, &mut |df| {
-        parts.push(df.clone());
-        Ok(())
-    })?;
-    let mut whole: Option<DataFrame> = None;
-    for p in parts {
-        match &mut whole {
-            None => whole = Some(p),
-            Some(w) => {
-                w.vstack_mut(&p)?;
-            }
-        }
-    }
-    if let (Some(t), Some(w)) = (
-        report.tables.iter_mut().find(|t| t.name == "attendance"),
-        whole,
-    ) {
-        t.df = w;
-        t.streamed = false;
-    }
-    Ok(report)
-}
-
 /// Computes every table over runs of date partitions of up to `run_bytes` of Parquet each: a
 /// run's frames are collected, reduced to partial tables and dropped before the next run, so
 /// memory is bounded by the run size and the number of distinct keys, whatever the size of

@@ -17,7 +17,7 @@
 //! notRated, u4 excellent); C: u1 09:00–09:15 (bad). The other side of A and C sessions is a
 //! service endpoint.
 
-use crate::compute::{compute, Report, Settings};
+use crate::compute::{Report, Settings, RUN_BYTES};
 use crate::load::NO_PROFILE;
 use crate::output::{csv_guarded, needs_guard};
 use polars::prelude::*;
@@ -554,6 +554,25 @@ fn dataset(dir: &Path, with_quality: bool) {
     ])
     .unwrap();
     write_table(dir, "participants", participants);
+}
+
+/// Every table, computed in runs of the default size without a cache, the attendance table
+/// whole.
+fn compute(dataset: &Path, settings: &Settings) -> anyhow::Result<Report> {
+    let mut batches: Vec<DataFrame> = Vec::new();
+    let mut report =
+        crate::compute::compute_in_runs(dataset, settings, RUN_BYTES, None, &mut |df| {
+            batches.push(df.clone());
+            Ok(())
+        })?;
+    let t = report
+        .tables
+        .iter_mut()
+        .find(|t| t.name == "attendance")
+        .expect("the report has an attendance table");
+    t.df = stack(&batches);
+    t.streamed = false;
+    Ok(report)
 }
 
 fn settings() -> Settings {
