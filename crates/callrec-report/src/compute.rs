@@ -654,10 +654,11 @@ fn session_columns(t: &Table) -> LazyFrame {
 }
 
 /// Parquet bytes (all five tables together) of one run of date partitions: the most the
-/// report reads into memory at once (a bigger day is a run of its own).
+/// report reads into memory at once (a bigger day is a run of its own; runs also end with the
+/// ISO week).
 ///
-/// 64 MiB: over the 10 GB benchmark dataset 0.93 GB peak in 21 s (128 MiB: 1.24 GB, 18 s;
-/// 32 MiB: 0.77 GB, 28 s).
+/// Chosen over the 10 GB benchmark dataset, with runs not yet kept to a week and no cache:
+/// 64 MiB peaked at 0.93 GB in 21 s (128 MiB: 1.24 GB, 18 s; 32 MiB: 0.77 GB, 28 s).
 pub const RUN_BYTES: u64 = 64 << 20;
 
 /// Attendance rows kept in [`Report`] when the table is written run by run (report.html shows
