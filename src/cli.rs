@@ -156,6 +156,7 @@ impl FlattenArgs {
                     .as_deref(),
             )?,
             full: self.full,
+            index_budget: crate::run::INDEX_BUDGET,
         };
         Ok((cfg, self.quiet))
     }

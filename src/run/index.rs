@@ -1,13 +1,21 @@
 //! The duplicate index: per call, the version kept and where its rows are. Each worker fills
-//! a [`Shard`]; phase 2 joins them into a [`CallIndex`] by the winner rule ([`wins`]).
+//! a [`Shard`]; when a shard outgrows its memory budget it is sorted by call id and spilled to
+//! a run file ([`Spill`]). Phase 2 merges every worker's runs by id into the [`Winners`] by the
+//! winner rule ([`wins`]): memory then stays bounded by the budget, not by the number of calls
+//! in the archive.
 
 use crate::decode::model::CallRecord;
 use crate::flatten;
 use crate::sink::{RecordSpans, RowSpan};
 use crate::state::{self, CallState, PageRef};
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BinaryHeap, HashMap};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// What the run needs to know about a written call to merge child pages into it later.
 #[derive(Debug, Clone, Default)]
@@ -102,6 +110,10 @@ impl IndexEntry {
 pub(super) struct Shard {
     pub(super) slots: HashMap<Box<str>, u32>,
     pub(super) chunks: Vec<Vec<Option<IndexEntry>>>,
+    /// Estimated heap bytes of the entries in memory (see [`Spill::budget`]).
+    bytes: usize,
+    /// The entries spilled so far, each run sorted by id.
+    runs: Vec<Run>,
 }
 
 /// Entries per chunk of a [`Shard`] (about 256 KB).
@@ -118,17 +130,8 @@ impl Shard {
         &mut self.chunks[i / SHARD_CHUNK][i % SHARD_CHUNK]
     }
 
-    pub(super) fn len(&self) -> usize {
-        self.slots.len()
-    }
-
     pub(super) fn get(&self, id: &str) -> Option<&IndexEntry> {
         self.slots.get(id).and_then(|&s| self.at(s).as_ref())
-    }
-
-    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut IndexEntry> {
-        let slot = *self.slots.get(id)?;
-        self.at_mut(slot).as_mut()
     }
 
     /// Sets the entry of `id` and returns the one it replaces.
@@ -148,19 +151,53 @@ impl Shard {
                 self.chunks.push(c);
             }
         }
+        self.bytes += Self::cost(id, self.at(slot).as_ref().expect("just pushed"));
         self.slots.insert(id.into(), slot);
         None
     }
 
-    pub(super) fn remove(&mut self, id: &str) -> Option<IndexEntry> {
-        let slot = self.slots.remove(id)?;
-        self.at_mut(slot).take()
+    /// What an entry costs in memory: its slot in a chunk, its key and slot in the table, and
+    /// its id hashes (with allocation overheads).
+    fn cost(id: &str, e: &IndexEntry) -> usize {
+        let s = &e.summary;
+        std::mem::size_of::<Option<IndexEntry>>()
+            + 64
+            + id.len()
+            + 8 * (s.session_ids.len() + s.participant_ids.len())
+            + e.pages.len() * std::mem::size_of::<PageRef>()
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&Box<str>, &IndexEntry)> {
-        self.slots
-            .iter()
-            .filter_map(|(id, &s)| self.at(s).as_ref().map(|e| (id, e)))
+    /// Sorts the entries by id and writes them to a run file once they outgrow the budget.
+    pub(super) fn spill_if_over(&mut self, spill: &Spill) -> Result<()> {
+        if self.bytes <= spill.budget {
+            return Ok(());
+        }
+        let entries = self.take_sorted();
+        self.runs
+            .push(Run::write(spill, entries.into_iter().map(Ok))?);
+        Ok(())
+    }
+
+    fn take_sorted(&mut self) -> Vec<(Box<str>, IndexEntry)> {
+        let mem = Shard {
+            slots: std::mem::take(&mut self.slots),
+            chunks: std::mem::take(&mut self.chunks),
+            ..Default::default()
+        };
+        self.bytes = 0;
+        let mut entries: Vec<(Box<str>, IndexEntry)> = mem.into_entries().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        entries
+    }
+
+    /// The spilled runs and the entries still in memory (sorted), for [`merge`].
+    pub(super) fn into_runs(mut self) -> Vec<Run> {
+        let mut runs = std::mem::take(&mut self.runs);
+        let rest = self.take_sorted();
+        if !rest.is_empty() {
+            runs.push(Run::Mem(rest));
+        }
+        runs
     }
 
     pub(super) fn into_entries(mut self) -> impl Iterator<Item = (Box<str>, IndexEntry)> {
@@ -171,66 +208,235 @@ impl Shard {
     }
 }
 
-/// The calls of this run: the workers' indexes kept apart (merging them into one map would
-/// hold two copies of the largest while the table grows). An id is in at most one shard.
-#[derive(Default)]
-pub(super) struct CallIndex {
-    pub(super) shards: Vec<Shard>,
+/// Where shards spill their sorted runs, and how much memory a shard may hold first.
+pub(super) struct Spill {
+    pub(super) dir: PathBuf,
+    /// Estimated bytes of entries a worker's shard holds before it spills them.
+    pub(super) budget: usize,
+    next: AtomicU32,
 }
 
-impl CallIndex {
-    /// Adds a worker's index: of two versions of a call the loser is dropped, its rows go to
-    /// `tombstones` and it counts as superseded.
-    pub(super) fn add_shard(
-        &mut self,
-        mut shard: Shard,
-        superseded: &mut u64,
-        tombstones: &mut Vec<RowSpan>,
-    ) {
-        let mut losers: Vec<Box<str>> = Vec::new();
-        for (id, e) in shard.iter() {
-            for other in self.shards.iter_mut() {
-                if let Some(o) = other.get(id) {
-                    *superseded += 1;
-                    if e.beats(o) {
-                        tombstones.extend(o.spans.iter().flatten());
-                        other.remove(id);
-                    } else {
-                        tombstones.extend(e.spans.iter().flatten());
-                        losers.push(id.clone());
-                    }
-                    break;
+/// Estimated bytes a worker's index holds before it is spilled: about 35,000 calls of the
+/// generated archive. Two workers then keep ~50 MB of index in memory at most, whatever the
+/// size of the archive (it was ~750 bytes per call, 150 MB over 190,000 calls).
+pub const INDEX_BUDGET: usize = 16 << 20;
+
+impl Spill {
+    pub(super) fn new(dir: PathBuf, budget: usize) -> Self {
+        Spill {
+            dir,
+            budget,
+            next: AtomicU32::new(0),
+        }
+    }
+
+    fn new_path(&self) -> Result<PathBuf> {
+        fs_err::create_dir_all(&self.dir)?;
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        Ok(self.dir.join(format!("run-{n:06}.bin")))
+    }
+
+    /// Removes the run files (they are only needed until the state is written).
+    pub(super) fn clean(&self) -> Result<()> {
+        match std::fs::remove_dir_all(&self.dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot remove {}", self.dir.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An index entry as written to a run file: the call's state plus what only the run needs.
+#[derive(Serialize, Deserialize)]
+struct SpillEntry {
+    state: CallState,
+    order: (u32, u64),
+    spans: [Option<(u32, u32, u32)>; crate::sink::TABLES],
+    incomplete: (bool, bool),
+}
+
+impl SpillEntry {
+    fn new(id: Box<str>, e: IndexEntry) -> Self {
+        let spans = e.spans.map(|s| s.map(|s| (s.part, s.start, s.len)));
+        let (order, incomplete) = (e.order, (e.incomplete_sessions, e.incomplete_participants));
+        SpillEntry {
+            state: e.into_state(id),
+            order,
+            spans,
+            incomplete,
+        }
+    }
+
+    fn into_entry(self) -> (Box<str>, IndexEntry) {
+        let mut c = self.state;
+        let summary = take_summary(&mut c);
+        let entry = IndexEntry {
+            version: c.version,
+            last_modified: c.last_modified,
+            richness: c.richness,
+            order: self.order,
+            spans: self
+                .spans
+                .map(|s| s.map(|(part, start, len)| RowSpan { part, start, len })),
+            summary,
+            incomplete_sessions: self.incomplete.0,
+            incomplete_participants: self.incomplete.1,
+            pages: c.pages,
+        };
+        (c.id, entry)
+    }
+}
+
+fn bincode_config() -> bincode::config::Configuration {
+    bincode::config::standard()
+}
+
+/// Sorted (id, entry) pairs: in memory, or in a run file of `n` entries.
+pub(super) enum Run {
+    Mem(Vec<(Box<str>, IndexEntry)>),
+    File { path: PathBuf, n: u64 },
+}
+
+type Entries = Box<dyn Iterator<Item = Result<(Box<str>, IndexEntry)>>>;
+
+impl Run {
+    fn len(&self) -> u64 {
+        match self {
+            Run::Mem(v) => v.len() as u64,
+            Run::File { n, .. } => *n,
+        }
+    }
+
+    /// Writes sorted entries to a new run file.
+    fn write(
+        spill: &Spill,
+        entries: impl Iterator<Item = Result<(Box<str>, IndexEntry)>>,
+    ) -> Result<Run> {
+        let path = spill.new_path()?;
+        let mut w = BufWriter::with_capacity(1 << 16, fs_err::File::create(&path)?);
+        let mut written = 0u64;
+        for item in entries {
+            let (id, e) = item?;
+            bincode::serde::encode_into_std_write(SpillEntry::new(id, e), &mut w, bincode_config())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written += 1;
+        }
+        w.flush()
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(Run::File { path, n: written })
+    }
+
+    fn into_iter(self) -> Result<Entries> {
+        match self {
+            Run::Mem(v) => Ok(Box::new(v.into_iter().map(Ok))),
+            Run::File { path, n } => {
+                let file = fs_err::File::open(&path)?;
+                let mut r = BufReader::with_capacity(1 << 16, file);
+                Ok(Box::new((0..n).map(move |_| {
+                    let e: SpillEntry =
+                        bincode::serde::decode_from_std_read(&mut r, bincode_config())
+                            .with_context(|| format!("cannot read {}", path.display()))?;
+                    Ok(e.into_entry())
+                })))
+            }
+        }
+    }
+}
+
+/// The winning version of every call of this run, sorted by id: in memory when no shard
+/// spilled, else in a run file read again by each pass over it.
+pub(super) struct Winners(Run);
+
+impl Winners {
+    pub(super) fn len(&self) -> u64 {
+        self.0.len()
+    }
+
+    /// Calls `f` on every winner in id order.
+    pub(super) fn scan(&self, mut f: impl FnMut(&str, &IndexEntry)) -> Result<()> {
+        match &self.0 {
+            Run::Mem(v) => v.iter().for_each(|(id, e)| f(id, e)),
+            Run::File { path, n } => {
+                let run = Run::File {
+                    path: path.clone(),
+                    n: *n,
+                };
+                for item in run.into_iter()? {
+                    let (id, e) = item?;
+                    f(&id, &e);
                 }
             }
         }
-        for id in losers {
-            shard.remove(&id);
+        Ok(())
+    }
+
+    pub(super) fn into_iter(self) -> Result<Entries> {
+        self.0.into_iter()
+    }
+}
+
+/// Merges sorted runs by call id: of several versions of a call the winner is kept, the
+/// losers' rows go to `tombstones` and each counts as superseded. The result stays in memory
+/// when every run was, else it is written to a run file of its own.
+pub(super) fn merge(
+    runs: Vec<Run>,
+    spill: &Spill,
+    superseded: &mut u64,
+    tombstones: &mut Vec<RowSpan>,
+) -> Result<Winners> {
+    let in_memory = runs.iter().all(|r| matches!(r, Run::Mem(_)));
+    let mut iters = runs
+        .into_iter()
+        .map(Run::into_iter)
+        .collect::<Result<Vec<_>>>()?;
+    // The head of each run, and a min-heap of (id, run) over the heads.
+    let mut heads: Vec<Option<IndexEntry>> = Vec::with_capacity(iters.len());
+    let mut heap = BinaryHeap::new();
+    for (i, it) in iters.iter_mut().enumerate() {
+        heads.push(match it.next().transpose()? {
+            Some((id, e)) => {
+                heap.push(std::cmp::Reverse((id, i)));
+                Some(e)
+            }
+            None => None,
+        });
+    }
+    let mut next_winner = || -> Result<Option<(Box<str>, IndexEntry)>> {
+        let Some(std::cmp::Reverse((id, i))) = heap.pop() else {
+            return Ok(None);
+        };
+        let mut best = heads[i].take().expect("a head for every heap item");
+        let mut from = vec![i];
+        while heap
+            .peek()
+            .is_some_and(|std::cmp::Reverse((o, _))| *o == id)
+        {
+            let std::cmp::Reverse((_, j)) = heap.pop().expect("peeked");
+            let e = heads[j].take().expect("a head for every heap item");
+            *superseded += 1;
+            if e.beats(&best) {
+                tombstones.extend(best.spans.iter().flatten());
+                best = e;
+            } else {
+                tombstones.extend(e.spans.iter().flatten());
+            }
+            from.push(j);
         }
-        self.shards.push(shard);
-    }
-
-    pub(super) fn len(&self) -> usize {
-        self.shards.iter().map(Shard::len).sum()
-    }
-
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&Box<str>, &IndexEntry)> {
-        self.shards.iter().flat_map(Shard::iter)
-    }
-
-    pub(super) fn values(&self) -> impl Iterator<Item = &IndexEntry> {
-        self.iter().map(|(_, e)| e)
-    }
-
-    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut IndexEntry> {
-        self.shards.iter_mut().find_map(|s| s.get_mut(id))
-    }
-
-    pub(super) fn remove(&mut self, id: &str) -> Option<IndexEntry> {
-        self.shards.iter_mut().find_map(|s| s.remove(id))
-    }
-
-    pub(super) fn into_entries(self) -> impl Iterator<Item = (Box<str>, IndexEntry)> {
-        self.shards.into_iter().flat_map(Shard::into_entries)
+        for j in from {
+            if let Some((nid, e)) = iters[j].next().transpose()? {
+                debug_assert!(nid > id, "runs are sorted and hold an id once");
+                heads[j] = Some(e);
+                heap.push(std::cmp::Reverse((nid, j)));
+            }
+        }
+        Ok(Some((id, best)))
+    };
+    let winners = std::iter::from_fn(|| next_winner().transpose());
+    if in_memory {
+        Ok(Winners(Run::Mem(winners.collect::<Result<_>>()?)))
+    } else {
+        Ok(Winners(Run::write(spill, winners)?))
     }
 }
 
@@ -337,74 +543,160 @@ mod tests {
         s
     }
 
-    #[test]
-    fn shard_slots_span_chunks_and_survive_replace_and_remove() {
-        let mut s = Shard::default();
-        let n = SHARD_CHUNK as u32 * 2 + 3;
-        for i in 0..n {
-            assert!(s.insert(&format!("c{i}"), entry(i as i64, i, i)).is_none());
-        }
-        assert_eq!(s.len(), n as usize);
-        assert_eq!(s.chunks.len(), 3);
-        let old = s.insert("c1030", entry(-1, 0, 0)).map(|e| e.version);
-        assert_eq!(old, Some(1030));
-        assert_eq!(s.get("c1030").map(|e| e.version), Some(-1));
-        assert_eq!(s.remove("c5").map(|e| e.version), Some(5));
-        assert!(s.get("c5").is_none() && s.remove("c5").is_none());
-        assert_eq!(
-            s.get(&format!("c{}", n - 1)).map(|e| e.order.0),
-            Some(n - 1)
-        );
-        s.get_mut("c7").unwrap().version = 70;
-        let mut all: Vec<(Box<str>, i64)> = s.into_entries().map(|(k, e)| (k, e.version)).collect();
-        all.sort();
-        assert_eq!(all.len(), n as usize - 1);
-        assert!(all.contains(&("c7".into(), 70)) && all.contains(&("c1030".into(), -1)));
-        assert!(!all.iter().any(|(k, _)| &**k == "c5"));
+    /// All winners of `w` as (id, version, part of the first span).
+    fn kept(w: &Winners) -> Vec<(String, i64, u32)> {
+        let mut out = Vec::new();
+        w.scan(|id, e| out.push((id.to_owned(), e.version, e.spans[0].unwrap().part)))
+            .unwrap();
+        out
     }
 
     #[test]
-    fn shards_keep_one_winner_per_call_and_tombstone_the_losers() {
-        let mut index = CallIndex::default();
-        let mut superseded = 0;
-        let mut tombstones = Vec::new();
-        index.add_shard(
+    fn shard_slots_span_chunks_and_survive_replace() {
+        let mut s = Shard::default();
+        let n = SHARD_CHUNK as u32 * 2 + 3;
+        for i in 0..n {
+            assert!(s
+                .insert(&format!("c{i:05}"), entry(i as i64, i, i))
+                .is_none());
+        }
+        assert_eq!(s.chunks.len(), 3);
+        let old = s.insert("c01030", entry(-1, 0, 0)).map(|e| e.version);
+        assert_eq!(old, Some(1030));
+        assert_eq!(s.get("c01030").map(|e| e.version), Some(-1));
+        let last = format!("c{:05}", n - 1);
+        assert_eq!(s.get(&last).map(|e| e.order.0), Some(n - 1));
+        // Nothing spilled: one run in memory, sorted by id.
+        let mut runs = s.into_runs();
+        assert_eq!(runs.len(), 1);
+        let Some(Run::Mem(all)) = runs.pop() else {
+            panic!("an in-memory run")
+        };
+        assert_eq!(all.len(), n as usize);
+        assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(all[1030].1.version, -1);
+        assert_eq!(all[7].1.version, 7);
+    }
+
+    #[test]
+    fn merge_keeps_one_winner_per_call_and_tombstones_the_losers() {
+        let dir = tempfile::tempdir().unwrap();
+        let spill = Spill::new(dir.path().join("spill"), usize::MAX);
+        let runs = [
             shard(&[("a", entry(1, 0, 10)), ("b", entry(5, 1, 11))]),
-            &mut superseded,
-            &mut tombstones,
-        );
-        // "a" is newer here, "b" older; "c" is new.
-        index.add_shard(
+            // "a" is newer here, "b" older; "c" is new.
             shard(&[
                 ("a", entry(2, 2, 20)),
                 ("b", entry(4, 3, 21)),
                 ("c", entry(1, 4, 22)),
             ]),
-            &mut superseded,
-            &mut tombstones,
-        );
-        // A third version of "a": same version as the kept one but later in the input.
-        index.add_shard(
+            // A third version of "a": same version as the kept one but later in the input.
             shard(&[("a", entry(2, 9, 30))]),
-            &mut superseded,
-            &mut tombstones,
+        ]
+        .into_iter()
+        .flat_map(Shard::into_runs)
+        .collect();
+        let (mut superseded, mut tombstones) = (0, Vec::new());
+        let w = merge(runs, &spill, &mut superseded, &mut tombstones).unwrap();
+        assert!(
+            matches!(w.0, Run::Mem(_)),
+            "nothing spilled, nothing on disk"
         );
-        assert_eq!(index.len(), 3);
+        assert_eq!(w.len(), 3);
         assert_eq!(superseded, 3);
         let mut dead: Vec<u32> = tombstones.iter().map(|t| t.part).collect();
         dead.sort();
         assert_eq!(dead, vec![10, 21, 30]);
-        let mut kept: Vec<(String, u32)> = index
-            .iter()
-            .map(|(k, e)| (k.to_string(), e.spans[0].unwrap().part))
-            .collect();
-        kept.sort();
         assert_eq!(
-            kept,
-            vec![("a".into(), 20), ("b".into(), 11), ("c".into(), 22)]
+            kept(&w),
+            vec![
+                ("a".into(), 2, 20),
+                ("b".into(), 5, 11),
+                ("c".into(), 1, 22)
+            ]
         );
-        assert!(index.get_mut("c").is_some());
-        assert_eq!(index.remove("c").map(|e| e.version), Some(1));
-        assert_eq!(index.len(), 2);
+        assert!(!spill.dir.exists());
+    }
+
+    #[test]
+    fn spilled_runs_merge_to_the_same_winners_and_keep_every_field() {
+        let dir = tempfile::tempdir().unwrap();
+        // A budget of one byte: every insert spills a run of one entry.
+        let spill = Spill::new(dir.path().join("spill"), 1);
+        let mut full = entry(3, 5, 40);
+        full.last_modified = 1_700_000_000_000;
+        full.richness = 12;
+        full.spans[2] = Some(RowSpan {
+            part: 41,
+            start: 7,
+            len: 3,
+        });
+        full.summary = CallSummary {
+            call_type: Some(Cow::Borrowed("groupCall")),
+            start: Some(1),
+            end: Some(2),
+            date: NaiveDate::from_ymd_opt(2026, 11, 27),
+            sessions: 3,
+            session_ids: vec![1, 2, 3],
+            participants: 2,
+            participant_ids: vec![9, 8],
+        };
+        full.incomplete_participants = true;
+        full.pages = vec![PageRef {
+            file_key: b"k".to_vec(),
+            path: "p.json".into(),
+            doc_line: Some(4),
+            line: 5,
+            column: Some(6),
+            element: Some(7),
+            kind: 1,
+            call_id: "z".into(),
+        }];
+        let mut a = Shard::default();
+        // Two versions of "a" in one worker, on both sides of a spill: the merge decides.
+        for (id, e) in [
+            ("z", full.clone()),
+            ("a", entry(1, 0, 10)),
+            ("a", entry(2, 6, 12)),
+        ] {
+            // `insert` replaces only what is still in memory.
+            assert!(a.insert(id, e).is_none());
+            a.spill_if_over(&spill).unwrap();
+        }
+        let mut b = Shard::default();
+        b.insert("b", entry(1, 2, 11));
+        b.spill_if_over(&spill).unwrap();
+        let runs: Vec<Run> = a.into_runs().into_iter().chain(b.into_runs()).collect();
+        assert_eq!(runs.len(), 4);
+        assert!(runs.iter().all(|r| matches!(r, Run::File { n: 1, .. })));
+        let (mut superseded, mut tombstones) = (0, Vec::new());
+        let w = merge(runs, &spill, &mut superseded, &mut tombstones).unwrap();
+        assert!(
+            matches!(w.0, Run::File { n: 3, .. }),
+            "the winners are on disk"
+        );
+        assert_eq!(superseded, 1);
+        assert_eq!(tombstones.iter().map(|t| t.part).collect::<Vec<_>>(), [10]);
+        assert_eq!(
+            kept(&w),
+            vec![
+                ("a".into(), 2, 12),
+                ("b".into(), 1, 11),
+                ("z".into(), 3, 40)
+            ]
+        );
+        // Read back from disk, an entry is what was written.
+        let (id, z) = w.into_iter().unwrap().last().unwrap().unwrap();
+        assert_eq!(&*id, "z");
+        assert_eq!(z.key(), full.key());
+        assert_eq!(z.order, full.order);
+        assert_eq!(z.spans, full.spans);
+        assert_eq!(format!("{:?}", z.summary), format!("{:?}", full.summary));
+        assert!(matches!(z.summary.call_type, Some(Cow::Borrowed(_))));
+        assert!(!z.incomplete_sessions && z.incomplete_participants);
+        assert_eq!(z.pages, full.pages);
+        spill.clean().unwrap();
+        assert!(!spill.dir.exists());
+        spill.clean().unwrap();
     }
 }

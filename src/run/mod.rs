@@ -5,8 +5,10 @@
 //! and counters: no lock or channel per record. A worker that meets a call id again keeps the
 //! higher `version` (then the later `lastModifiedDateTime`, then the record with more nested
 //! items, then the earlier input position) and remembers the row spans of the loser. Phase 2
-//! resolves ids found by several workers the same way (the indexes stay apart as shards of a
-//! `CallIndex`), so the winner does not depend on the thread count. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
+//! resolves ids found by several workers the same way, so the winner does not depend on the
+//! thread count: each worker's index is sorted by call id and, once it outgrows its memory
+//! budget, spilled to a run file, and phase 2 merges all runs into the sorted `Winners` (a file
+//! when any run was spilled), so memory does not grow with the number of calls. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
 //! Phase 4 rewrites only the part files that hold superseded rows (none for a duplicate-free
 //! archive, so deduplication costs one hash-map insert per record). Then the manifest and error
 //! report are written and the staging folder is published.
@@ -59,7 +61,12 @@ pub struct FlattenConfig {
     pub pii: crate::pii::PiiPolicy,
     /// Rebuild the dataset from all inputs, ignoring the incremental state (`--full`).
     pub full: bool,
+    /// Estimated bytes of call index a worker holds before it spills it to a sorted run file
+    /// in the staging folder ([`INDEX_BUDGET`]; tests make it tiny).
+    pub index_budget: usize,
 }
+
+pub use index::INDEX_BUDGET;
 
 /// The number of CPU cores: the default `--threads`.
 pub fn default_threads() -> usize {
@@ -81,6 +88,7 @@ impl FlattenConfig {
             compression: Default::default(),
             pii: Default::default(),
             full: false,
+            index_budget: INDEX_BUDGET,
         }
     }
 }
@@ -89,7 +97,7 @@ mod index;
 mod pages;
 mod worker;
 
-use index::{put_summary, take_summary, CallIndex, CallSummary, Shard};
+use index::{put_summary, take_summary, CallSummary, IndexEntry, Shard, Spill};
 use pages::{merge_page, orphan_error, page_error, Origin, PendingPage};
 use worker::{error_at, Counts, Worker, WorkerResult};
 
@@ -159,6 +167,8 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         .with_workers(cfg.threads)
         .with_pii(cfg.pii.clone())
         .with_first_part(first_part);
+    // The run files of the call index live in the staging folder until the state is written.
+    let spill = Spill::new(staging.dir.join(".index"), cfg.index_budget);
 
     let progress = if cfg.progress && !plan.todo.is_empty() {
         let pb = indicatif::ProgressBar::new(plan.todo.len() as u64);
@@ -193,6 +203,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                 let mut w = Worker {
                     writer: PartitionedWriter::new(&sink),
                     index: Shard::default(),
+                    spill: &spill,
                     tombstones: Vec::new(),
                     pages: Vec::new(),
                     errors: Vec::new(),
@@ -256,7 +267,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
 
     // Phase 2: merge the workers' indexes; losers' rows become tombstones.
     let mut parts: Vec<PartFile> = Vec::new();
-    let mut index = CallIndex::default();
+    let mut runs = Vec::new();
     let mut tombstones: Vec<RowSpan> = Vec::new();
     let mut pages: Vec<PendingPage> = Vec::new();
     let mut errors: Vec<ErrorEntry> = Vec::new();
@@ -270,8 +281,14 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         errors.extend(w.errors);
         outcomes.extend(w.outcomes);
         add_counts(&mut counts, &w.counts);
-        index.add_shard(w.index, &mut counts.records.superseded, &mut tombstones);
+        runs.extend(w.index.into_runs());
     }
+    let winners = index::merge(
+        runs,
+        &spill,
+        &mut counts.records.superseded,
+        &mut tombstones,
+    )?;
     let read: HashSet<u32> = outcomes
         .iter()
         .filter(|o| o.status.is_read())
@@ -312,9 +329,17 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let mut ds_ids: HashSet<Box<str>> = HashSet::new();
     let ds_loaded = match &prev {
         Some(p) if !read.is_empty() || retry_possible => {
-            let mut touched: HashSet<&str> = index.iter().map(|(id, _)| &**id).collect();
-            touched.extend(pages.iter().map(|pg| pg.call_id.as_str()));
-            touched.extend(p.files.pending_pages.iter().map(|r| r.call_id.as_str()));
+            let mut touched: HashSet<Box<str>> = HashSet::new();
+            winners.scan(|id, _| {
+                touched.insert(id.into());
+            })?;
+            touched.extend(pages.iter().map(|pg| pg.call_id.as_str().into()));
+            touched.extend(
+                p.files
+                    .pending_pages
+                    .iter()
+                    .map(|r| r.call_id.as_str().into()),
+            );
             ds = p
                 .load_calls_where(|id| touched.contains(id))?
                 .into_iter()
@@ -326,23 +351,21 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         _ => false,
     };
     let mut replaced: Vec<CallState> = Vec::new();
+    // Winners of this run that lose to the dataset's version: dropped from the index.
+    let mut older: HashSet<Box<str>> = HashSet::new();
     if ds_loaded {
-        let mut older = Vec::new();
-        for (id, e) in index.iter() {
+        winners.scan(|id, e| {
             if let Some(old) = ds.get(id) {
                 if e.beats_dataset(old) {
                     replaced.extend(ds.remove(id));
                 } else {
-                    older.push(id.clone());
+                    older.insert(id.into());
+                    tombstones.extend(e.spans.iter().flatten());
+                    counts.records.superseded += 1;
+                    inc.records_older_than_dataset += 1;
                 }
             }
-        }
-        for id in older {
-            let e = index.remove(&id).expect("listed above");
-            tombstones.extend(e.spans.iter().flatten());
-            counts.records.superseded += 1;
-            inc.records_older_than_dataset += 1;
-        }
+        })?;
     }
     crash_point("merged");
 
@@ -388,6 +411,18 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     }
     pages.sort_by_key(|p| (p.file, p.loc, p.position));
     pages.dedup_by(|a, b| (a.file, a.loc, a.position) == (b.file, b.loc, b.position));
+    // The winners that pages merge into, taken out of the index (which may be on disk) and
+    // put back when the state is written.
+    let page_calls: HashSet<&str> = pages.iter().map(|p| p.call_id.as_str()).collect();
+    let mut paged: HashMap<Box<str>, IndexEntry> = HashMap::new();
+    if !page_calls.is_empty() {
+        winners.scan(|id, e| {
+            if page_calls.contains(id) && !older.contains(id) {
+                paged.insert(id.into(), e.clone());
+            }
+        })?;
+    }
+    drop(page_calls);
     let mut read_again: HashSet<(u32, u64)> = HashSet::new();
     let mut merge_writer = PartitionedWriter::new(&sink);
     for page in &pages {
@@ -419,7 +454,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             }
             Ok(())
         };
-        if let Some(entry) = index.get_mut(page.call_id.as_str()) {
+        if let Some(entry) = paged.get_mut(page.call_id.as_str()) {
             merge_into(&mut entry.summary, &mut entry.pages)?;
         } else if let Some(c) = ds.get_mut(page.call_id.as_str()) {
             let mut s = take_summary(c);
@@ -515,13 +550,17 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         }
     }
 
-    counts.records.written = index.len() as u64;
-    counts.records.incomplete_sessions =
-        index.values().filter(|e| e.incomplete_sessions).count() as u64;
-    counts.records.incomplete_participants_v2 =
-        index.values().filter(|e| e.incomplete_participants).count() as u64;
+    let written = winners.len() - older.len() as u64;
+    counts.records.written = written;
+    winners.scan(|id, e| {
+        if !older.contains(id) {
+            let r = &mut counts.records;
+            r.incomplete_sessions += e.incomplete_sessions as u64;
+            r.incomplete_participants_v2 += e.incomplete_participants as u64;
+        }
+    })?;
     inc.calls_replaced = replaced.len() as u64;
-    inc.calls_added = index.len() as u64 - inc.calls_replaced;
+    inc.calls_added = written - inc.calls_replaced;
     drop(replaced);
 
     // Discovery problems are rejected inputs too.
@@ -659,10 +698,18 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                         ),
                         None => (Box::new(std::iter::empty()), 0),
                     };
-                inc.calls = n_untouched + (ds.len() + index.len()) as u64;
-                let calls = untouched
-                    .chain(ds.into_values().map(Ok))
-                    .chain(index.into_entries().map(|(id, e)| Ok(e.into_state(id))));
+                inc.calls = n_untouched + ds.len() as u64 + written;
+                // This run's winners, with the pages merged above, less those older than the
+                // dataset's version.
+                let this_run = winners.into_iter()?.filter_map(move |item| match item {
+                    Ok((id, _)) if older.contains(&id) => None,
+                    Ok((id, e)) => {
+                        let e = paged.remove(&id).unwrap_or(e);
+                        Some(Ok(e.into_state(id)))
+                    }
+                    Err(e) => Some(Err(e)),
+                });
+                let calls = untouched.chain(ds.into_values().map(Ok)).chain(this_run);
                 CallsSource::New(Box::new(calls), inc.calls)
             }
         };
@@ -683,6 +730,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             calls: calls_source,
         },
     )?;
+    spill.clean()?;
     crash_point("state");
 
     let mut ef = std::io::BufWriter::new(fs_err::File::create(staging.dir.join(publish::ERRORS))?);

@@ -1,7 +1,7 @@
 //! Phase 1: one worker reads its share of the files into its own sink, index, error list and
 //! counters (no lock or channel per record).
 
-use super::index::{richness, summarize, wins, IndexEntry, Shard};
+use super::index::{richness, summarize, wins, IndexEntry, Shard, Spill};
 use super::pages::{Origin, PendingPage};
 use crate::decode::{self, DocLoc, FileError, Item, Limits, Position};
 use crate::discover::InputFile;
@@ -25,6 +25,8 @@ pub(super) type WorkerResult<'c> = Result<(Worker<'c>, Vec<PartFile>)>;
 pub(super) struct Worker<'c> {
     pub(super) writer: PartitionedWriter<'c>,
     pub(super) index: Shard,
+    /// Where `index` spills when it outgrows its budget.
+    pub(super) spill: &'c Spill,
     pub(super) tombstones: Vec<RowSpan>,
     pub(super) pages: Vec<PendingPage>,
     pub(super) errors: Vec<ErrorEntry>,
@@ -222,6 +224,7 @@ impl<'c> Worker<'c> {
                     self.counts.records.superseded += 1;
                     self.tombstones.extend(old.spans.iter().flatten());
                 }
+                self.index.spill_if_over(self.spill)?;
             }
         }
         Ok(())

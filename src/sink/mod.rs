@@ -27,7 +27,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-const TABLES: usize = Table::ALL.len();
+pub(crate) const TABLES: usize = Table::ALL.len();
 
 /// Parquet compression codec (`--compression`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

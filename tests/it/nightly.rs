@@ -346,6 +346,70 @@ fn incremental_runs_equal_a_full_rebuild() {
     assert_eq!(leftovers(&out), Vec::<String>::new());
 }
 
+/// What a run's manifest says about its input and output, without times and paths.
+fn accounting(m: &callrec::manifest::Manifest) -> Value {
+    let v = serde_json::to_value(m).unwrap();
+    json!([
+        v["files"],
+        v["records"],
+        v["child_pages"],
+        v["tables"],
+        v["errors"],
+        v["incremental"]
+    ])
+}
+
+#[test]
+fn a_call_index_spilled_to_disk_gives_the_same_dataset() {
+    // One output with the default index budget (nothing spills at this size), one where every
+    // record spills a run file of its own, over the nights of the test above: duplicates
+    // within and across workers, pages, newer and older versions against the dataset.
+    let (dir, input, out) = setup(1_000_000, 11);
+    let spilled = dir.path().join("spilled");
+    let run_spilled = || {
+        let mut c = config(&input, &spilled);
+        c.index_budget = 1;
+        flatten(&c).expect("flatten runs")
+    };
+    let nights: [&dyn Fn(); 4] = [
+        &|| {
+            // Other versions of calls of the archive, read in the same run: newer, older, and
+            // the same version in other bytes (the earlier input position wins).
+            let a = single_records(&input.join("a"));
+            assert!(a.len() >= 6, "generate a larger archive");
+            let d = input.join("a2");
+            write_json(&d.join("1-newer.json"), &bump(&a[1], 1));
+            write_json(&d.join("2-older.json"), &bump(&a[2], -1));
+            let same = serde_json::to_string_pretty(&a[5]).unwrap() + "\n\n";
+            std::fs::write(d.join("3-same.json"), same).unwrap();
+        },
+        &|| {
+            night_b(&input, 12, 150_000);
+        },
+        &|| night_c(&input),
+        &|| night_d(&input),
+    ];
+    let mut superseded = 0;
+    for night in nights {
+        night();
+        let (a, b) = (run_lib(&input, &out), run_spilled());
+        assert_eq!(accounting(&b), accounting(&a));
+        assert_eq!(rows(&spilled), rows(&out));
+        assert_eq!(error_set(&spilled), error_set(&out));
+        check_dataset(&spilled);
+        superseded += b.records.superseded;
+    }
+    assert!(superseded >= 5, "the nights hold duplicates: {superseded}");
+    // The run files are gone: nothing of them in the output folder.
+    let left: Vec<_> = walkdir::WalkDir::new(&spilled)
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.components().any(|c| c.as_os_str() == ".index"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(leftovers(&spilled), Vec::<String>::new());
+}
+
 #[test]
 fn unchanged_input_is_not_parsed_again() {
     let (_dir, input, out) = setup(300_000, 21);
