@@ -216,10 +216,11 @@ pub(super) struct Spill {
     next: AtomicU32,
 }
 
-/// Estimated bytes a worker's index holds before it is spilled: about 35,000 calls of the
-/// generated archive. Two workers then keep ~50 MB of index in memory at most, whatever the
-/// size of the archive (it was ~750 bytes per call, 150 MB over 190,000 calls).
-pub const INDEX_BUDGET: usize = 16 << 20;
+/// Estimated bytes a worker's index holds before it is spilled: about 8,000 calls of the
+/// generated archive. Over the 10 GB benchmark archive (190,000 calls, 2 workers) the peak was
+/// 413 MiB with the whole index in memory, 372 MiB with a 16 MiB budget and 319 MiB with this
+/// one; the 1 GB archive (one spill per worker) kept its time and its 250 MB.
+pub const INDEX_BUDGET: usize = 4 << 20;
 
 impl Spill {
     pub(super) fn new(dir: PathBuf, budget: usize) -> Self {
