@@ -213,8 +213,14 @@ pub(super) struct Spill {
     pub(super) dir: PathBuf,
     /// Estimated bytes of entries a worker's shard holds before it spills them.
     pub(super) budget: usize,
+    /// Runs merged at once: more are merged in groups first, so that a huge archive's merge
+    /// holds neither thousands of open files nor their read buffers.
+    fan_in: usize,
     next: AtomicU32,
 }
+
+/// Runs merged at once (64 read buffers of 64 KiB).
+const FAN_IN: usize = 64;
 
 /// Estimated bytes a worker's index holds before it is spilled: about 8,000 calls of the
 /// generated archive. Over the 10 GB benchmark archive (190,000 calls, 2 workers) the peak was
@@ -227,6 +233,7 @@ impl Spill {
         Spill {
             dir,
             budget,
+            fan_in: FAN_IN,
             next: AtomicU32::new(0),
         }
     }
@@ -379,14 +386,41 @@ impl Winners {
 
 /// Merges sorted runs by call id: of several versions of a call the winner is kept, the
 /// losers' rows go to `tombstones` and each counts as superseded. The result stays in memory
-/// when every run was, else it is written to a run file of its own.
+/// when every run was, else it is written to a run file of its own. More runs than the fan-in
+/// are merged in groups first (the winner rule is a total order, so grouping changes nothing).
 pub(super) fn merge(
-    runs: Vec<Run>,
+    mut runs: Vec<Run>,
     spill: &Spill,
     superseded: &mut u64,
     tombstones: &mut Vec<RowSpan>,
 ) -> Result<Winners> {
-    let in_memory = runs.iter().all(|r| matches!(r, Run::Mem(_)));
+    while runs.len() > spill.fan_in.max(2) {
+        let rest = runs.split_off(spill.fan_in.max(2));
+        let group = std::mem::replace(&mut runs, rest);
+        runs.push(merge_once(group, spill, true, superseded, tombstones)?);
+    }
+    Ok(Winners(merge_once(
+        runs, spill, false, superseded, tombstones,
+    )?))
+}
+
+/// One merge of `runs` (see [`merge`]); `to_file` writes the result to a run file even when
+/// every run was in memory. The run files read are removed afterwards.
+fn merge_once(
+    runs: Vec<Run>,
+    spill: &Spill,
+    to_file: bool,
+    superseded: &mut u64,
+    tombstones: &mut Vec<RowSpan>,
+) -> Result<Run> {
+    let in_memory = !to_file && runs.iter().all(|r| matches!(r, Run::Mem(_)));
+    let inputs: Vec<PathBuf> = runs
+        .iter()
+        .filter_map(|r| match r {
+            Run::File { path, .. } => Some(path.clone()),
+            Run::Mem(_) => None,
+        })
+        .collect();
     let mut iters = runs
         .into_iter()
         .map(Run::into_iter)
@@ -434,11 +468,15 @@ pub(super) fn merge(
         Ok(Some((id, best)))
     };
     let winners = std::iter::from_fn(|| next_winner().transpose());
-    if in_memory {
-        Ok(Winners(Run::Mem(winners.collect::<Result<_>>()?)))
+    let merged = if in_memory {
+        Run::Mem(winners.collect::<Result<_>>()?)
     } else {
-        Ok(Winners(Run::write(spill, winners)?))
+        Run::write(spill, winners)?
+    };
+    for path in inputs {
+        fs_err::remove_file(path)?;
     }
+    Ok(merged)
 }
 
 /// Takes what merging a page needs out of a dataset call (put it back with [`put_summary`]).
@@ -621,9 +659,16 @@ mod tests {
 
     #[test]
     fn spilled_runs_merge_to_the_same_winners_and_keep_every_field() {
+        spilled_runs_merge(FAN_IN);
+        // Four runs merged two at a time: two groups first, then their results.
+        spilled_runs_merge(2);
+    }
+
+    fn spilled_runs_merge(fan_in: usize) {
         let dir = tempfile::tempdir().unwrap();
         // A budget of one byte: every insert spills a run of one entry.
-        let spill = Spill::new(dir.path().join("spill"), 1);
+        let mut spill = Spill::new(dir.path().join("spill"), 1);
+        spill.fan_in = fan_in;
         let mut full = entry(3, 5, 40);
         full.last_modified = 1_700_000_000_000;
         full.richness = 12;
@@ -676,6 +721,8 @@ mod tests {
             matches!(w.0, Run::File { n: 3, .. }),
             "the winners are on disk"
         );
+        // The runs read are gone: only the winners' file is left.
+        assert_eq!(std::fs::read_dir(&spill.dir).unwrap().count(), 1);
         assert_eq!(superseded, 1);
         assert_eq!(tombstones.iter().map(|t| t.part).collect::<Vec<_>>(), [10]);
         assert_eq!(
