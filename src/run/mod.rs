@@ -4,14 +4,15 @@
 //! ([`crate::queue`]) and each fills its own [`PartitionedWriter`], duplicate index, error list
 //! and counters: no lock or channel per record. A worker that meets a call id again keeps the
 //! higher `version` (then the later `lastModifiedDateTime`, then the record with more nested
-//! items, then the earlier input position) and remembers the row spans of the loser. Phase 2
-//! resolves ids found by several workers the same way, so the winner does not depend on the
-//! thread count: each worker's index is sorted by call id and, once it outgrows its memory
-//! budget, spilled to a run file, and phase 2 merges all runs into the sorted `Winners` (a file
-//! when any run was spilled), so memory does not grow with the number of calls. Phase 3 merges sessions/participants_v2 pages exported apart from their call.
-//! Phase 4 rewrites only the part files that hold superseded rows (none for a duplicate-free
-//! archive, so deduplication costs one hash-map insert per record). Then the manifest and error
-//! report are written and the staging folder is published.
+//! items, then the earlier input position) and remembers the row spans of the loser. A worker's
+//! index that outgrows its memory budget is sorted by call id and spilled to a run file. Phase 2
+//! merges all workers' runs by call id into the sorted `Winners` with the same rule, so the
+//! winner depends neither on the thread count nor on where the runs were cut, and memory does
+//! not grow with the number of calls. Phase 3 merges sessions/participants_v2 pages exported
+//! apart from their call. Phase 4 rewrites only the part files that hold superseded rows (none
+//! for a duplicate-free archive, so deduplication costs one hash-map insert per record and a
+//! merge of sorted runs). Then the manifest and error report are written and the staging folder
+//! is published.
 //!
 //! Incremental runs (see [`crate::incremental`], [`crate::state`], [`publish`]): the run holds the
 //! output folder's lock, starts from the state of the current snapshot, and reads only new and
