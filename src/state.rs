@@ -429,7 +429,14 @@ impl Iterator for CallsReader {
 }
 
 /// Serializes an iterator of known length as a sequence (the bytes of a `Vec` of it), once.
-struct SeqOnce<I>(std::cell::RefCell<Option<I>>, u64);
+/// The last field names the items in the error when their number differs.
+struct SeqOnce<I>(std::cell::RefCell<Option<I>>, u64, &'static str);
+
+impl<I> SeqOnce<I> {
+    fn new(items: I, count: u64, what: &'static str) -> Self {
+        SeqOnce(std::cell::RefCell::new(Some(items)), count, what)
+    }
+}
 
 impl<I: Iterator<Item = Result<T>>, T: Serialize> Serialize for SeqOnce<I> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -448,8 +455,8 @@ impl<I: Iterator<Item = Result<T>>, T: Serialize> Serialize for SeqOnce<I> {
         }
         if n != self.1 {
             return Err(S::Error::custom(format_args!(
-                "{n} calls, {} announced",
-                self.1
+                "{n} {}, {} announced",
+                self.2, self.1
             )));
         }
         seq.end()
@@ -495,12 +502,47 @@ fn write_body<T: Serialize>(path: &Path, value: &T) -> Result<BodyInfo> {
     Ok(info)
 }
 
+/// What `files.bin` is written from: the files' states as they come, borrowed from wherever
+/// the run keeps them (never collected into a second list of every file), then the rest of
+/// the body. Written as the same bytes as a [`FilesBody`] of the same content.
+pub struct FilesOut<'a> {
+    pub files: Box<dyn Iterator<Item = &'a FileState> + 'a>,
+    /// The number of `files`; a different number fails the write.
+    pub count: u64,
+    pub parts: Vec<PartState>,
+    pub pending_pages: Vec<PageRef>,
+    pub errors: Vec<StoredError>,
+}
+
+impl<'a> FilesOut<'a> {
+    /// A body already in memory.
+    pub fn of(body: &'a FilesBody) -> Self {
+        FilesOut {
+            files: Box::new(body.files.iter()),
+            count: body.files.len() as u64,
+            parts: body.parts.clone(),
+            pending_pages: body.pending_pages.clone(),
+            errors: body.errors.clone(),
+        }
+    }
+}
+
+/// The serialized form of [`FilesBody`], with the files as a sequence written once.
+#[derive(Serialize)]
+#[serde(bound(serialize = "SeqOnce<I>: Serialize"))]
+struct FilesBodyOut<'x, I> {
+    files: SeqOnce<I>,
+    parts: &'x [PartState],
+    pending_pages: &'x [PageRef],
+    errors: &'x [StoredError],
+}
+
 /// What is written into a new snapshot's `_state/`.
 pub struct NewState<'a> {
     pub generation: u64,
     pub settings: BTreeMap<String, String>,
     pub next_part_id: u32,
-    pub files: &'a FilesBody,
+    pub files: FilesOut<'a>,
     /// The call index, or the previous snapshot's `calls.bin` to link unchanged.
     pub calls: CallsSource<'a>,
 }
@@ -520,10 +562,17 @@ pub enum CallsSource<'a> {
 pub fn save(dir: &Path, s: NewState) -> Result<()> {
     let sd = dir.join(STATE_DIR);
     fs_err::create_dir_all(&sd)?;
-    let files_bin = write_body(&sd.join(FILES), s.files)?;
+    let f = s.files;
+    let files_body = FilesBodyOut {
+        files: SeqOnce::new(f.files.map(Ok::<_, anyhow::Error>), f.count, "files"),
+        parts: &f.parts,
+        pending_pages: &f.pending_pages,
+        errors: &f.errors,
+    };
+    let files_bin = write_body(&sd.join(FILES), &files_body)?;
     let (calls_bin, calls) = match s.calls {
         CallsSource::New(calls, n) => {
-            let seq = SeqOnce(std::cell::RefCell::new(Some(calls)), n);
+            let seq = SeqOnce::new(calls, n, "calls");
             (write_body(&sd.join(CALLS), &seq)?, n)
         }
         CallsSource::Unchanged { path, info, count } => {
@@ -539,11 +588,11 @@ pub fn save(dir: &Path, s: NewState) -> Result<()> {
         written_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         settings: s.settings,
         next_part_id: s.next_part_id,
-        files: s.files.files.len() as u64,
+        files: f.count,
         calls,
-        parts: s.files.parts.len() as u64,
-        pending_pages: s.files.pending_pages.len() as u64,
-        errors: s.files.errors.len() as u64,
+        parts: f.parts.len() as u64,
+        pending_pages: f.pending_pages.len() as u64,
+        errors: f.errors.len() as u64,
         files_bin,
         calls_bin,
     };
@@ -672,7 +721,7 @@ mod tests {
                 generation: 3,
                 settings: settings(),
                 next_part_id: 9,
-                files: &files,
+                files: FilesOut::of(&files),
                 calls: CallsSource::New(Box::new(calls.into_iter().map(Ok)), 1),
             },
         )
@@ -694,7 +743,7 @@ mod tests {
                 generation: 3,
                 settings: settings(),
                 next_part_id: 9,
-                files: &files,
+                files: FilesOut::of(&files),
                 calls: CallsSource::New(calls, n),
             };
             save(dir, state).unwrap();
@@ -729,11 +778,65 @@ mod tests {
             generation: 3,
             settings: settings(),
             next_part_id: 9,
-            files: &files,
+            files: FilesOut::of(&files),
             calls: CallsSource::New(Box::new(calls.into_iter().take(2).map(Ok)), 3),
         };
         let e = format!("{:#}", save(d3.path(), state).unwrap_err());
         assert!(e.contains("2 calls, 3 announced"), "{e}");
+    }
+
+    #[test]
+    fn files_written_as_they_come_are_the_bytes_of_the_body() {
+        let (mut files, calls) = sample();
+        files.files.push(FileState {
+            key: b"/a/c.json.gz".to_vec(),
+            size: 11,
+            mtime_ns: 6,
+            hash: 78,
+            racy: true,
+        });
+        files.parts.push(PartState {
+            table: 4,
+            date: Some(739_000),
+            rel: "streams/date=2026-11-27/part-000001.parquet".into(),
+            rows: 12,
+        });
+        let save_with = |dir: &Path, out: FilesOut| {
+            let state = NewState {
+                generation: 3,
+                settings: settings(),
+                next_part_id: 9,
+                files: out,
+                calls: CallsSource::New(Box::new(calls.clone().into_iter().map(Ok)), 1),
+            };
+            save(dir, state)
+        };
+        let d = tempfile::tempdir().unwrap();
+        // The states borrowed from two places, as a run passes them.
+        let (a, b) = files.files.split_at(1);
+        let out = FilesOut {
+            files: Box::new(a.iter().chain(b)),
+            count: 2,
+            ..FilesOut::of(&files)
+        };
+        save_with(d.path(), out).unwrap();
+        let written = std::fs::read(d.path().join(STATE_DIR).join(FILES)).unwrap();
+        let part = d.path().join(&files.parts[0].rel);
+        std::fs::create_dir_all(part.parent().unwrap()).unwrap();
+        std::fs::write(part, b"").unwrap();
+        let body = bincode::serde::encode_to_vec(&files, bincode_config()).unwrap();
+        assert_eq!(written, body);
+        let p = load(d.path(), &settings()).unwrap();
+        assert_eq!((p.header.files, p.header.parts), (2, 1));
+        assert_eq!(p.files.files[1].key, b"/a/c.json.gz");
+        // A count the states do not match fails the write.
+        let d2 = tempfile::tempdir().unwrap();
+        let out = FilesOut {
+            count: 3,
+            ..FilesOut::of(&files)
+        };
+        let e = format!("{:#}", save_with(d2.path(), out).unwrap_err());
+        assert!(e.contains("2 files, 3 announced"), "{e}");
     }
 
     #[test]
