@@ -11,7 +11,7 @@
 use crate::discover::InputFile;
 use crate::run::FlattenConfig;
 use crate::sink::publish::Existing;
-use crate::state::{self, FileState, Previous};
+use crate::state::{self, FileStamp, FileState, Previous};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -90,9 +90,9 @@ impl FileStatus {
 pub struct FileOutcome {
     pub index: u32,
     pub status: FileStatus,
-    /// What to remember; `None` when the file could not be read (or changed while it was read):
-    /// the next run reads it again.
-    pub state: Option<FileState>,
+    /// What to remember (its key is the plan's); `None` when the file could not be read (or
+    /// changed while it was read): the next run reads it again.
+    pub state: Option<FileStamp>,
     /// The file changed while it was read.
     pub unstable: bool,
 }
@@ -134,7 +134,7 @@ impl<'a> Plan<'a> {
             let key = state::file_key(&f.path);
             let same = plan.old.get(key.as_slice()).and_then(|o| {
                 let m = state::file_meta(&f.path).ok()?;
-                (!o.racy && o.size == m.size && o.mtime_ns == m.mtime_ns).then(|| (*o).clone())
+                (!o.racy && o.size == m.size && o.mtime_ns == m.mtime_ns).then(|| o.stamp())
             });
             match same {
                 Some(s) => plan.unchanged.push(FileOutcome {
@@ -188,8 +188,7 @@ impl<'a> Plan<'a> {
         let Some((meta, hash)) = seen else {
             return read;
         };
-        let st = FileState {
-            key: key.clone(),
+        let st = FileStamp {
             size: meta.size,
             mtime_ns: meta.mtime_ns,
             hash,

@@ -91,6 +91,56 @@ pub struct FileState {
     pub racy: bool,
 }
 
+impl FileState {
+    /// What is remembered of the file besides its key.
+    pub fn stamp(&self) -> FileStamp {
+        FileStamp {
+            size: self.size,
+            mtime_ns: self.mtime_ns,
+            hash: self.hash,
+            racy: self.racy,
+        }
+    }
+}
+
+/// A file's state without its key: a run keeps one per file it looked at and borrows the key
+/// from its plan when the state is written ([`FileStateRef`]), instead of a copy of the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub hash: u128,
+    pub racy: bool,
+}
+
+/// A [`FileState`] to write, its key borrowed: serialized as the same bytes.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FileStateRef<'a> {
+    pub key: &'a [u8],
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub hash: u128,
+    pub racy: bool,
+}
+
+impl<'a> FileStateRef<'a> {
+    pub fn new(key: &'a [u8], s: FileStamp) -> Self {
+        FileStateRef {
+            key,
+            size: s.size,
+            mtime_ns: s.mtime_ns,
+            hash: s.hash,
+            racy: s.racy,
+        }
+    }
+}
+
+impl<'a> From<&'a FileState> for FileStateRef<'a> {
+    fn from(f: &'a FileState) -> Self {
+        FileStateRef::new(&f.key, f.stamp())
+    }
+}
+
 /// One part file of the snapshot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartState {
@@ -506,7 +556,7 @@ fn write_body<T: Serialize>(path: &Path, value: &T) -> Result<BodyInfo> {
 /// the run keeps them (never collected into a second list of every file), then the rest of
 /// the body. Written as the same bytes as a [`FilesBody`] of the same content.
 pub struct FilesOut<'a> {
-    pub files: Box<dyn Iterator<Item = &'a FileState> + 'a>,
+    pub files: Box<dyn Iterator<Item = FileStateRef<'a>> + 'a>,
     /// The number of `files`; a different number fails the write.
     pub count: u64,
     pub parts: Vec<PartState>,
@@ -518,7 +568,7 @@ impl<'a> FilesOut<'a> {
     /// A body already in memory.
     pub fn of(body: &'a FilesBody) -> Self {
         FilesOut {
-            files: Box::new(body.files.iter()),
+            files: Box::new(body.files.iter().map(FileStateRef::from)),
             count: body.files.len() as u64,
             parts: body.parts.clone(),
             pending_pages: body.pending_pages.clone(),
@@ -815,7 +865,7 @@ mod tests {
         // The states borrowed from two places, as a run passes them.
         let (a, b) = files.files.split_at(1);
         let out = FilesOut {
-            files: Box::new(a.iter().chain(b)),
+            files: Box::new(a.iter().chain(b).map(FileStateRef::from)),
             count: 2,
             ..FilesOut::of(&files)
         };

@@ -721,8 +721,14 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     plan.unchanged
                         .iter()
                         .chain(&outcomes)
-                        .filter_map(|o| o.state.as_ref())
-                        .chain(prev.iter().flat_map(|p| p.files.files.iter().filter(gone))),
+                        .filter_map(|o| {
+                            let key = &plan.keys[o.index as usize];
+                            o.state.map(|s| state::FileStateRef::new(key, s))
+                        })
+                        .chain(
+                            prev.iter()
+                                .flat_map(|p| p.files.files.iter().filter(gone).map(Into::into)),
+                        ),
                 ),
                 count: file_states + inc.files_gone,
                 parts: part_states,
