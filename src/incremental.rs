@@ -99,8 +99,12 @@ pub struct FileOutcome {
 
 /// Which files a run must look at.
 pub struct Plan<'a> {
-    /// The state key of every discovered file.
-    pub keys: Vec<Vec<u8>>,
+    files: &'a [InputFile],
+    /// The state key of each discovered file, when it is not the bytes of its path (a path
+    /// under a relative input): a second copy of every path would cost ~100 bytes per file.
+    keys: Vec<Option<Box<[u8]>>>,
+    /// File indices in key order, to find a file by its key.
+    by_key: Vec<u32>,
     /// Files to hash and perhaps read (indices into the discovered files).
     pub todo: Vec<u32>,
     /// Files unchanged by size and modification time.
@@ -110,7 +114,22 @@ pub struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    pub fn new(files: &[InputFile], prev: Option<&'a Previous>) -> Plan<'a> {
+    /// The state key of discovered file `i` (its absolute path as OS bytes).
+    pub fn key(&self, i: u32) -> &[u8] {
+        match &self.keys[i as usize] {
+            Some(k) => k,
+            None => self.files[i as usize].path.as_os_str().as_encoded_bytes(),
+        }
+    }
+
+    /// The discovered file whose key is `key` (the last one if an input was given twice).
+    pub fn find(&self, key: &[u8]) -> Option<u32> {
+        let p = self.by_key.partition_point(|&i| self.key(i) <= key);
+        let i = *self.by_key.get(p.checked_sub(1)?)?;
+        (self.key(i) == key).then_some(i)
+    }
+
+    pub fn new(files: &'a [InputFile], prev: Option<&'a Previous>) -> Plan<'a> {
         let old: HashMap<&[u8], &FileState> = prev
             .map(|p| {
                 p.files
@@ -124,7 +143,9 @@ impl<'a> Plan<'a> {
             .map(|p| p.files.files.iter().map(|f| f.hash).collect())
             .unwrap_or_default();
         let mut plan = Plan {
+            files,
             keys: Vec::with_capacity(files.len()),
+            by_key: Vec::new(),
             todo: Vec::new(),
             unchanged: Vec::new(),
             old,
@@ -145,8 +166,12 @@ impl<'a> Plan<'a> {
                 }),
                 None => plan.todo.push(f.index),
             }
-            plan.keys.push(key);
+            let own = key.as_slice() != f.path.as_os_str().as_encoded_bytes();
+            plan.keys.push(own.then(|| key.into_boxed_slice()));
         }
+        let mut by_key: Vec<u32> = (0..files.len() as u32).collect();
+        by_key.sort_by(|&a, &b| plan.key(a).cmp(plan.key(b)));
+        plan.by_key = by_key;
         plan
     }
 
@@ -173,8 +198,7 @@ impl<'a> Plan<'a> {
     /// The outcome for `file` given its size, time and hash (`None`: they could not be read, so
     /// it is read and nothing is remembered).
     fn decide(&self, file: &InputFile, seen: Option<(state::FileMeta, u128)>) -> FileOutcome {
-        let key = &self.keys[file.index as usize];
-        let old = self.old.get(key.as_slice());
+        let old = self.old.get(self.key(file.index));
         let read = FileOutcome {
             index: file.index,
             status: if old.is_some() {
@@ -243,4 +267,46 @@ pub fn check_inputs(inputs: &[std::path::PathBuf]) -> Result<()> {
         bail!("no input can be read ({})", missing.join("; "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::Layout;
+
+    fn file(path: &std::path::Path, index: u32) -> InputFile {
+        InputFile {
+            path: path.to_path_buf(),
+            index,
+            size: 1,
+            layout: Layout::Document,
+            gzip_name: false,
+        }
+    }
+
+    #[test]
+    fn keys_are_absolute_paths_found_by_key_and_stored_only_when_not_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let abs = dir.path().join("b.json");
+        let files = [
+            file(&dir.path().join("c.json"), 0),
+            file(std::path::Path::new("rel/a.json"), 1),
+            file(&abs, 2),
+            // The same file given twice: the last one is found.
+            file(&abs, 3),
+        ];
+        let plan = Plan::new(&files, None);
+        assert_eq!(plan.todo, [0, 1, 2, 3]);
+        // An absolute path is its own key; a relative one gets the absolute path stored.
+        assert!(plan.keys[0].is_none() && plan.keys[2].is_none());
+        let rel_key = state::file_key(std::path::Path::new("rel/a.json"));
+        assert!(rel_key.starts_with(b"/") && rel_key.ends_with(b"/rel/a.json"));
+        assert_eq!(plan.key(1), rel_key.as_slice());
+        assert_eq!(plan.key(0), state::file_key(&files[0].path).as_slice());
+        assert_eq!(plan.find(&rel_key), Some(1));
+        assert_eq!(plan.find(plan.key(0)), Some(0));
+        assert_eq!(plan.find(abs.as_os_str().as_encoded_bytes()), Some(3));
+        assert_eq!(plan.find(b"/nowhere.json"), None);
+        assert_eq!(plan.find(b""), None);
+    }
 }

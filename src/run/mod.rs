@@ -290,17 +290,12 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         &mut counts.records.superseded,
         &mut tombstones,
     )?;
-    let read: HashSet<u32> = outcomes
-        .iter()
-        .filter(|o| o.status.is_read())
-        .map(|o| o.index)
-        .collect();
-    let by_key: HashMap<&[u8], u32> = plan
-        .keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.as_slice(), i as u32))
-        .collect();
+    // Which discovered files this run read (a flag per file, not a set).
+    let mut read = vec![false; files.len()];
+    for o in outcomes.iter().filter(|o| o.status.is_read()) {
+        read[o.index as usize] = true;
+    }
+    let any_read = read.iter().any(|&r| r);
 
     // Phase 2b: the calls already in the dataset. A record of this run replaces the dataset's
     // version only when it wins; otherwise it is superseded and its rows removed.
@@ -320,7 +315,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         p.files
             .pending_pages
             .iter()
-            .any(|r| by_key.contains_key(r.file_key.as_slice()))
+            .any(|r| plan.find(&r.file_key).is_some())
     });
     // The dataset's calls this run can touch: the ids of its records and the calls its pages
     // (read now or still waiting) belong to. The others are copied from the previous state
@@ -329,7 +324,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let mut ds: HashMap<Box<str>, CallState> = HashMap::new();
     let mut ds_ids: HashSet<Box<str>> = HashSet::new();
     let ds_loaded = match &prev {
-        Some(p) if !read.is_empty() || retry_possible => {
+        Some(p) if any_read || retry_possible => {
             let mut touched: HashSet<Box<str>> = HashSet::new();
             winners.scan(|id, _| {
                 touched.insert(id.into());
@@ -386,9 +381,9 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     .flat_map(|c| c.pages.iter().map(|r| (r, Origin::Remerge))),
             );
         for (r, origin) in earlier {
-            match by_key.get(r.file_key.as_slice()) {
-                Some(i) if read.contains(i) => {} // read again in phase 1
-                Some(&i) => pages.push(PendingPage {
+            match plan.find(&r.file_key) {
+                Some(i) if read[i as usize] => {} // read again in phase 1
+                Some(i) => pages.push(PendingPage {
                     file: i,
                     loc: r.loc(),
                     position: r.position(),
@@ -428,7 +423,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let mut merge_writer = PartitionedWriter::new(&sink);
     for page in &pages {
         let file = &files[page.file as usize];
-        let key = &plan.keys[page.file as usize];
+        let key = plan.key(page.file);
         let pc = page.kind as usize;
         let errs = if page.origin == Origin::Run {
             &mut errors
@@ -605,20 +600,17 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     // call: those are found again on every run) are remembered until the file is read again.
     for e in errors.iter().chain(&errors_kept) {
         if e.sort_key.0 < nfiles {
-            stored_errors.push(StoredError::new(
-                plan.keys[e.sort_key.0 as usize].clone(),
-                e,
-            ));
+            stored_errors.push(StoredError::new(plan.key(e.sort_key.0).to_vec(), e));
         }
     }
-    let gone = |f: &&FileState| !by_key.contains_key(f.key.as_slice());
+    let gone = |f: &&FileState| plan.find(&f.key).is_none();
     if let Some(p) = &prev {
         inc.files_gone = p.files.files.iter().filter(gone).count() as u64;
         // Rejections of files not read again stay listed.
         for e in &p.files.errors {
-            let i = by_key.get(e.file_key.as_slice()).copied();
+            let i = plan.find(&e.file_key);
             let again = i.is_some_and(|i| {
-                read.contains(&i)
+                read[i as usize]
                     || (e.kind.ends_with("_page") && read_again.contains(&(i, e.line.unwrap_or(0))))
             });
             if !again {
@@ -629,7 +621,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     }
     // Pages still waiting for their call: listed as rejected on every run until it arrives.
     for (r, origin) in &pending {
-        let i = by_key.get(r.file_key.as_slice()).copied();
+        let i = plan.find(&r.file_key);
         let e = orphan_error(r, i.unwrap_or(u32::MAX - 1));
         if *origin == Origin::Run {
             errors.push(e);
@@ -642,7 +634,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     inc.errors_kept = errors_kept.len() as u64;
     errors.append(&mut errors_kept);
     errors.sort_by(|a, b| (a.sort_key, &a.path, &a.reason).cmp(&(b.sort_key, &b.path, &b.reason)));
-    inc.nothing_new = prev.is_some() && read.is_empty();
+    inc.nothing_new = prev.is_some() && !any_read;
 
     let mut tables = BTreeMap::new();
     for t in Table::ALL {
@@ -722,7 +714,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                         .iter()
                         .chain(&outcomes)
                         .filter_map(|o| {
-                            let key = &plan.keys[o.index as usize];
+                            let key = plan.key(o.index);
                             o.state.map(|s| state::FileStateRef::new(key, s))
                         })
                         .chain(
