@@ -114,7 +114,7 @@ pub enum FileError {
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 fn open(file: &InputFile) -> Result<Box<dyn BufRead + Send>, FileError> {
-    let f = fs_err::File::open(&file.path)?;
+    let f = fs_err::File::open(&*file.path)?;
     let mut r = BufReader::with_capacity(64 * 1024, f);
     let head = r.fill_buf()?;
     if head.is_empty() {

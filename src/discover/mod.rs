@@ -20,7 +20,8 @@ pub enum Layout {
 
 #[derive(Debug, Clone)]
 pub struct InputFile {
-    pub path: PathBuf,
+    /// Boxed: exactly as long as the path (one per file, kept for the whole run).
+    pub path: Box<Path>,
     /// Position in input order (stable across runs and thread counts).
     pub index: u32,
     pub size: u64,
@@ -67,7 +68,7 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
         Some((layout, gzip_name)) => {
             let index = d.files.len() as u32;
             d.files.push(InputFile {
-                path,
+                path: path.into_boxed_path(),
                 index,
                 size,
                 layout,
@@ -77,7 +78,7 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
         None if explicit => {
             let index = d.files.len() as u32;
             d.files.push(InputFile {
-                path,
+                path: path.into_boxed_path(),
                 index,
                 size,
                 layout: Layout::Document,
@@ -129,6 +130,8 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
             }
         }
     }
+    // The list lives for the whole run: no spare capacity (up to half of it after growing).
+    d.files.shrink_to_fit();
     d
 }
 

@@ -272,9 +272,15 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let mut tombstones: Vec<RowSpan> = Vec::new();
     let mut pages: Vec<PendingPage> = Vec::new();
     let mut errors: Vec<ErrorEntry> = Vec::new();
-    let mut outcomes: Vec<FileOutcome> = Vec::new();
     let mut counts = Counts::default();
-    for res in results.into_inner().expect("no worker panicked") {
+    let results = results.into_inner().expect("no worker panicked");
+    // One outcome per file looked at: sized once instead of grown worker by worker.
+    let looked_at = results
+        .iter()
+        .map(|r| r.as_ref().map_or(0, |(w, _)| w.outcomes.len()))
+        .sum();
+    let mut outcomes: Vec<FileOutcome> = Vec::with_capacity(looked_at);
+    for res in results {
         let (w, p) = res?;
         parts.extend(p);
         tombstones.extend(w.tombstones);
