@@ -294,6 +294,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn keys_are_absolute_paths_found_by_key_and_stored_only_when_not_the_path() {
         let dir = tempfile::tempdir().unwrap();
         let abs = dir.path().join("b.json");

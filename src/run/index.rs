@@ -338,18 +338,20 @@ impl Run {
     fn into_iter(self) -> Result<Entries> {
         match self {
             Run::Mem(v) => Ok(Box::new(v.into_iter().map(Ok))),
-            Run::File { path, n } => {
-                let file = fs_err::File::open(&path)?;
-                let mut r = BufReader::with_capacity(1 << 16, file);
-                Ok(Box::new((0..n).map(move |_| {
-                    let e: SpillEntry =
-                        bincode::serde::decode_from_std_read(&mut r, bincode_config())
-                            .with_context(|| format!("cannot read {}", path.display()))?;
-                    Ok(e.into_entry())
-                })))
-            }
+            Run::File { path, n } => read_run(path, n),
         }
     }
+}
+
+/// The `n` entries of a run file, decoded one at a time.
+fn read_run(path: PathBuf, n: u64) -> Result<Entries> {
+    let file = fs_err::File::open(&path)?;
+    let mut r = BufReader::with_capacity(1 << 16, file);
+    Ok(Box::new((0..n).map(move |_| {
+        let e: SpillEntry = bincode::serde::decode_from_std_read(&mut r, bincode_config())
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(e.into_entry())
+    })))
 }
 
 /// The winning version of every call of this run, sorted by id: in memory when no shard
@@ -366,11 +368,7 @@ impl Winners {
         match &self.0 {
             Run::Mem(v) => v.iter().for_each(|(id, e)| f(id, e)),
             Run::File { path, n } => {
-                let run = Run::File {
-                    path: path.clone(),
-                    n: *n,
-                };
-                for item in run.into_iter()? {
+                for item in read_run(path.clone(), *n)? {
                     let (id, e) = item?;
                     f(&id, &e);
                 }
