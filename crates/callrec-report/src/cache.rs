@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 /// The cache folder inside a dataset (a `.callrec` name: `callrec flatten` leaves it alone).
 pub const DIR: &str = ".callrec-report-cache";
 
+/// Age after which an entry still being written is taken as left by a report that stopped.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Bumped when the partial tables change shape or meaning.
 const FORMAT: u32 = 1;
 
@@ -126,15 +129,25 @@ impl Cache {
         }
     }
 
-    /// Removes the entries this report did not use (runs whose files changed or are gone).
+    /// Removes the entries this report did not use (runs whose files changed or are gone),
+    /// and entries being written for longer than [`STALE_TMP`].
     pub fn prune(&self) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            // Another report's entry being written.
+            // Another report's entry being written, unless it was left by a report that
+            // stopped (writing an entry takes well under a second).
             if name.contains(".tmp-") {
+                let age = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok());
+                if age.is_some_and(|a| a > STALE_TMP) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
                 continue;
             }
             if !self.used.contains(&name) {

@@ -1137,6 +1137,21 @@ fn report_cache_reused_while_part_files_are_unchanged() {
         assert!(x.df.equals_missing(&y.df), "{}", x.name);
     }
 
+    // Entries being written: one left by a report that stopped hours ago is removed, one
+    // being written now by another report is not.
+    let (left, writing) = (cache.join("x.tmp-1"), cache.join("y.tmp-2"));
+    for d in [&left, &writing] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::File::open(&left)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+        .unwrap();
+    let again = cached_report(dir.path(), &cache);
+    assert_eq!(again.0.runs_cached, 3);
+    assert!(!left.exists() && writing.exists());
+    std::fs::remove_dir(&writing).unwrap();
+
     // A part file of 2026-11-03 rewritten (a new modification time): that run is read again.
     let part = dir
         .path()
