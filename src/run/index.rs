@@ -662,6 +662,19 @@ mod tests {
         spilled_runs_merge(2);
     }
 
+    #[test]
+    fn a_run_file_that_cannot_be_written_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        // The spill folder's place is taken by a file: the folder cannot be created.
+        let taken = dir.path().join("spill");
+        std::fs::write(&taken, b"").unwrap();
+        let spill = Spill::new(taken.clone(), 1);
+        let mut s = Shard::default();
+        s.insert("a", entry(1, 0, 10));
+        let e = format!("{:#}", s.spill_if_over(&spill).unwrap_err());
+        assert!(e.contains(&*taken.to_string_lossy()), "{e}");
+    }
+
     fn spilled_runs_merge(fan_in: usize) {
         let dir = tempfile::tempdir().unwrap();
         // A budget of one byte: every insert spills a run of one entry.
