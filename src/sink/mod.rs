@@ -889,6 +889,51 @@ mod tests {
     }
 
     #[test]
+    fn removing_rows_keeps_the_row_groups_of_the_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tight = SinkConfig::new(dir.path().join("a"), Codec::Zstd);
+        tight.worker_buffer_bytes = 64 << 10;
+        tight.row_group_bytes = 256 << 10;
+        let parts = write_generated(&tight, 20, 9, &days(1));
+        let mut part = parts
+            .into_iter()
+            .find(|p| p.table == Table::Streams)
+            .unwrap();
+        let before = read_batches(&part.path);
+        let all = arrow_select::concat::concat_batches(&before[0].schema(), &before).unwrap();
+        let (groups, rows) = shape(&part.path);
+        assert!(groups >= 3, "{groups} row groups");
+        let first_group = SerializedFileReader::new(std::fs::File::open(&part.path).unwrap())
+            .unwrap()
+            .metadata()
+            .row_group(0)
+            .num_rows() as u32;
+        // The whole first row group and three rows of the second go.
+        let gone = [
+            RowSpan {
+                part: part.id,
+                start: 0,
+                len: first_group,
+            },
+            RowSpan {
+                part: part.id,
+                start: first_group + 1,
+                len: 3,
+            },
+        ];
+        publish::remove_rows(&mut part, &gone, &tight.props[Table::Streams.index()]).unwrap();
+        assert_eq!(part.rows, rows as u64 - first_group as u64 - 3);
+        assert_eq!(shape(&part.path), (groups - 1, part.rows as i64));
+        let after = read_batches(&part.path);
+        let after = arrow_select::concat::concat_batches(&after[0].schema(), &after).unwrap();
+        let keep: Vec<bool> = (0..rows as u32)
+            .map(|i| i >= first_group && !(first_group + 1..first_group + 4).contains(&i))
+            .collect();
+        let expected = arrow_select::filter::filter_record_batch(&all, &keep.into()).unwrap();
+        assert_eq!(after, expected);
+    }
+
+    #[test]
     fn the_memory_budget_cuts_row_groups_and_loses_no_row() {
         let records = crate::gen::sample_records(40, 9);
         let streams_of = |cfg: &SinkConfig| {

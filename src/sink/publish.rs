@@ -30,8 +30,8 @@ use crate::schema::Table;
 use anyhow::{bail, Context, Result};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, BooleanArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
 use parquet::file::properties::WriterProperties;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -484,7 +484,10 @@ pub fn remove_rows(
     Ok(())
 }
 
-/// Copies the rows of `src` whose `keep` is true into a new file `dst` (fsynced).
+/// Copies the rows of `src` whose `keep` is true into a new file `dst` (fsynced), a row group
+/// of `src` at a time: each becomes a row group of `dst` (none if all its rows go), written a
+/// column at a time like the sink's. Memory is one row group, whatever the size of the part
+/// (`ArrowWriter` held every row up to a million in one row group, encoded, before writing).
 fn filter_file(
     src: &Path,
     dst: &Path,
@@ -492,26 +495,46 @@ fn filter_file(
     keep: &[bool],
     props: &WriterProperties,
 ) -> Result<()> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(fs_err::File::open(src)?.into_parts().0)?
-        .with_batch_size(8192)
-        .build()?;
+    let file = fs_err::File::open(src)?.into_parts().0;
+    // The footer is read once and shared by the readers of each row group.
+    let meta = ArrowReaderMetadata::load(&file, Default::default())?;
+    let group_rows: Vec<usize> = meta
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_rows() as usize)
+        .collect();
     if let Some(d) = dst.parent() {
         fs_err::create_dir_all(d)?;
     }
-    let out = fs_err::File::create(dst)?.into_parts().0;
-    let mut w = ArrowWriter::try_new(out, table.arrow_schema(), Some(props.clone()))?;
+    let encoder = super::TableEncoder::new(table.arrow_schema(), props);
+    let mut w = super::open_writer(dst, &encoder)?;
     let mut offset = 0usize;
-    for batch in reader {
-        let batch = batch?;
-        let n = batch.num_rows();
-        let mask = BooleanArray::from(keep[offset..offset + n].to_vec());
+    for (g, &n) in group_rows.iter().enumerate() {
+        let mask = &keep[offset..offset + n];
         offset += n;
-        w.write(&arrow_select::filter::filter_record_batch(&batch, &mask)?)?;
+        if !mask.iter().any(|&k| k) {
+            continue;
+        }
+        let reader =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file.try_clone()?, meta.clone())
+                .with_row_groups(vec![g])
+                .with_batch_size(n.max(1))
+                .build()?;
+        let mut kept = Vec::new();
+        let mut at = 0usize;
+        for batch in reader {
+            let batch = batch?;
+            let m = BooleanArray::from(mask[at..at + batch.num_rows()].to_vec());
+            at += batch.num_rows();
+            kept.push(arrow_select::filter::filter_record_batch(&batch, &m)?);
+        }
+        let group = arrow_select::concat::concat_batches(&table.arrow_schema(), &kept)?;
+        encoder
+            .write(&mut w, &group)
+            .with_context(|| format!("cannot write {}", dst.display()))?;
     }
-    w.into_inner()?
-        .sync_all()
-        .with_context(|| format!("cannot write {}", dst.display()))?;
-    Ok(())
+    super::close_writer(w, dst)
 }
 
 /// What [`rewrite_without_calls`] did.
