@@ -478,14 +478,12 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     }
     for part in parts.iter_mut() {
         if let Some(spans) = by_part.get(&part.id) {
-            publish::remove_rows(part, spans, &sink.props[part.table.index()]).with_context(
-                || {
-                    format!(
-                        "cannot rewrite {} without superseded rows",
-                        part.path.display()
-                    )
-                },
-            )?;
+            publish::remove_rows(part, spans, &sink).with_context(|| {
+                format!(
+                    "cannot rewrite {} without superseded rows",
+                    part.path.display()
+                )
+            })?;
         }
     }
     parts.retain(|p| p.rows > 0);
@@ -508,8 +506,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             let date = state::days_to_date(ps.date);
             if let Some(ids) = by_date.get(&ps.date) {
                 let (id, dst) = sink.new_part_path(table, date);
-                let props = &sink.props[table.index()];
-                let done = publish::rewrite_without_calls(&src, &dst, table, ids, props)
+                let done = publish::rewrite_without_calls(&src, &dst, table, ids, &sink)
                     .with_context(|| {
                         format!("cannot rewrite {} without replaced calls", src.display())
                     })?;

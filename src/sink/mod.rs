@@ -921,7 +921,7 @@ mod tests {
                 len: 3,
             },
         ];
-        publish::remove_rows(&mut part, &gone, &tight.props[Table::Streams.index()]).unwrap();
+        publish::remove_rows(&mut part, &gone, &tight).unwrap();
         assert_eq!(part.rows, rows as u64 - first_group as u64 - 3);
         assert_eq!(shape(&part.path), (groups - 1, part.rows as i64));
         let after = read_batches(&part.path);

@@ -32,7 +32,6 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, BooleanArray};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
-use parquet::file::properties::WriterProperties;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -459,7 +458,7 @@ impl Drop for Staging {
 pub fn remove_rows(
     part: &mut PartFile,
     remove: &[RowSpan],
-    props: &WriterProperties,
+    sink: &super::SinkConfig,
 ) -> Result<()> {
     let mut keep = vec![true; part.rows as usize];
     for s in remove {
@@ -478,7 +477,7 @@ pub fn remove_rows(
         return Ok(());
     }
     let tmp = part.path.with_extension("parquet.tmp");
-    filter_file(&part.path, &tmp, part.table, &keep, props)?;
+    filter_file(&part.path, &tmp, part.table, &keep, sink)?;
     fs_err::rename(&tmp, &part.path)?;
     part.rows = left;
     Ok(())
@@ -493,7 +492,7 @@ fn filter_file(
     dst: &Path,
     table: Table,
     keep: &[bool],
-    props: &WriterProperties,
+    sink: &super::SinkConfig,
 ) -> Result<()> {
     let file = fs_err::File::open(src)?.into_parts().0;
     // The footer is read once and shared by the readers of each row group.
@@ -507,8 +506,8 @@ fn filter_file(
     if let Some(d) = dst.parent() {
         fs_err::create_dir_all(d)?;
     }
-    let encoder = super::TableEncoder::new(table.arrow_schema(), props);
-    let mut w = super::open_writer(dst, &encoder)?;
+    let encoder = &sink.encoders[table.index()];
+    let mut w = super::open_writer(dst, encoder)?;
     let mut offset = 0usize;
     for (g, &n) in group_rows.iter().enumerate() {
         let mask = &keep[offset..offset + n];
@@ -555,7 +554,7 @@ pub fn rewrite_without_calls(
     dst: &Path,
     table: Table,
     ids: &HashSet<&str>,
-    props: &WriterProperties,
+    sink: &super::SinkConfig,
 ) -> Result<Rewrite> {
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(fs_err::File::open(src)?.into_parts().0)?;
@@ -580,7 +579,7 @@ pub fn rewrite_without_calls(
     if left == 0 {
         return Ok(Rewrite::Emptied);
     }
-    filter_file(src, dst, table, &keep, props)?;
+    filter_file(src, dst, table, &keep, sink)?;
     Ok(Rewrite::Written(left))
 }
 
