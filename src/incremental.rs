@@ -11,7 +11,7 @@
 use crate::discover::InputFile;
 use crate::run::FlattenConfig;
 use crate::sink::publish::Existing;
-use crate::state::{self, FileStamp, FileState, Previous};
+use crate::state::{self, FileStamp, FileState, FilesBody, Previous};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -90,97 +90,116 @@ impl FileStatus {
 pub struct FileOutcome {
     pub index: u32,
     pub status: FileStatus,
-    /// What to remember (its key is the plan's); `None` when the file could not be read (or
+    /// What to remember (its key is the file's); `None` when the file could not be read (or
     /// changed while it was read): the next run reads it again.
     pub state: Option<FileStamp>,
     /// The file changed while it was read.
     pub unstable: bool,
 }
 
-/// Which files a run must look at.
+/// Where a key of the previous state is among this run's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The discovered file at this position (the last one if an input was given twice).
+    At(u32),
+    /// No discovered file has this key.
+    Absent,
+    /// The plan does not follow this key (it is not a key of the previous state's files,
+    /// errors or waiting pages): ask the file list ([`crate::discover::list::FileList::find_keys`]).
+    Unknown,
+}
+
+/// Which files a run must look at. Built as the walk finds the files ([`Self::add`]); what it
+/// keeps grows with the previous state (its keys), not with this run's files, except for the
+/// positions of the files to read.
 pub struct Plan<'a> {
-    files: &'a [InputFile],
-    /// The state key of each discovered file, when it is not the bytes of its path (a path
-    /// under a relative input): a second copy of every path would cost ~100 bytes per file.
-    keys: Vec<Option<Box<[u8]>>>,
-    /// File indices in key order, to find a file by its key.
-    by_key: Vec<u32>,
-    /// Files to hash and perhaps read (indices into the discovered files).
+    /// Files to hash and perhaps read (positions of discovered files).
     pub todo: Vec<u32>,
-    /// Files unchanged by size and modification time.
-    pub unchanged: Vec<FileOutcome>,
-    old: HashMap<&'a [u8], &'a FileState>,
+    /// The number of files unchanged by size and modification time.
+    pub unchanged: u64,
+    /// The previous state's keys (its files', and those its errors and waiting pages name),
+    /// with the file's state and where it is in this run.
+    old: HashMap<&'a [u8], (Option<&'a FileState>, Option<u32>)>,
     known: HashSet<u128>,
 }
 
+/// What [`Plan::add`] decided for a file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Planned {
+    /// To hash and perhaps read.
+    Todo,
+    /// Same size and modification time as in the state: not read, and remembered as it was.
+    Unchanged(FileStamp),
+}
+
 impl<'a> Plan<'a> {
-    /// The state key of discovered file `i` (its absolute path as OS bytes).
-    pub fn key(&self, i: u32) -> &[u8] {
-        match &self.keys[i as usize] {
-            Some(k) => k,
-            None => self.files[i as usize].path.as_os_str().as_encoded_bytes(),
+    /// A plan against the previous state's files (`None`: a full build).
+    pub fn new(prev: Option<&'a FilesBody>) -> Plan<'a> {
+        let mut old: HashMap<&[u8], (Option<&FileState>, Option<u32>)> = HashMap::new();
+        if let Some(f) = prev {
+            let named = f.errors.iter().map(|e| e.file_key.as_slice());
+            let waiting = f.pending_pages.iter().map(|r| r.file_key.as_slice());
+            for k in named.chain(waiting) {
+                old.insert(k, (None, None));
+            }
+            for st in &f.files {
+                old.insert(&st.key, (Some(st), None));
+            }
         }
-    }
-
-    /// The discovered file whose key is `key` (the last one if an input was given twice).
-    pub fn find(&self, key: &[u8]) -> Option<u32> {
-        let p = self.by_key.partition_point(|&i| self.key(i) <= key);
-        let i = *self.by_key.get(p.checked_sub(1)?)?;
-        (self.key(i) == key).then_some(i)
-    }
-
-    pub fn new(files: &'a [InputFile], prev: Option<&'a Previous>) -> Plan<'a> {
-        let old: HashMap<&[u8], &FileState> = prev
-            .map(|p| {
-                p.files
-                    .files
-                    .iter()
-                    .map(|f| (f.key.as_slice(), f))
-                    .collect()
-            })
-            .unwrap_or_default();
         let known = prev
-            .map(|p| p.files.files.iter().map(|f| f.hash).collect())
+            .map(|f| f.files.iter().map(|f| f.hash).collect())
             .unwrap_or_default();
-        let mut plan = Plan {
-            files,
-            keys: Vec::with_capacity(files.len()),
-            by_key: Vec::new(),
+        Plan {
             todo: Vec::new(),
-            unchanged: Vec::new(),
+            unchanged: 0,
             old,
             known,
-        };
-        for f in files {
-            let key = state::file_key(&f.path);
-            let same = plan.old.get(key.as_slice()).and_then(|o| {
-                let m = state::file_meta(&f.path).ok()?;
-                (!o.racy && o.size == m.size && o.mtime_ns == m.mtime_ns).then(|| o.stamp())
-            });
-            match same {
-                Some(s) => plan.unchanged.push(FileOutcome {
-                    index: f.index,
-                    status: FileStatus::Unchanged,
-                    state: Some(s),
-                    unstable: false,
-                }),
-                None => plan.todo.push(f.index),
-            }
-            let own = key.as_slice() != f.path.as_os_str().as_encoded_bytes();
-            plan.keys.push(own.then(|| key.into_boxed_slice()));
         }
-        let mut by_key: Vec<u32> = (0..files.len() as u32).collect();
-        by_key.sort_by(|&a, &b| plan.key(a).cmp(plan.key(b)));
-        plan.by_key = by_key;
-        plan
+    }
+
+    /// Plans the discovered `file` whose state key is `key`.
+    pub fn add(&mut self, file: &InputFile, key: &[u8]) -> Planned {
+        let Some((state, at)) = self.old.get_mut(key) else {
+            self.todo.push(file.index);
+            return Planned::Todo;
+        };
+        *at = Some(file.index);
+        let same = state.and_then(|o| {
+            let m = state::file_meta(&file.path).ok()?;
+            (!o.racy && o.size == m.size && o.mtime_ns == m.mtime_ns).then(|| o.stamp())
+        });
+        match same {
+            Some(s) => {
+                self.unchanged += 1;
+                Planned::Unchanged(s)
+            }
+            None => {
+                self.todo.push(file.index);
+                Planned::Todo
+            }
+        }
+    }
+
+    /// Where the file of a previous state's `key` is in this run.
+    pub fn find(&self, key: &[u8]) -> Found {
+        match self.old.get(key) {
+            Some((_, Some(i))) => Found::At(*i),
+            Some((_, None)) => Found::Absent,
+            None => Found::Unknown,
+        }
+    }
+
+    /// Whether the previous state's file `f` is no longer among the inputs.
+    pub fn gone(&self, f: &FileState) -> bool {
+        !matches!(self.find(&f.key), Found::At(_))
     }
 
     /// Hashes a file of [`Self::todo`] and decides whether it must be read. For a file to read,
     /// the outcome's state is what to remember if it does not change while it is read.
-    pub fn check(&self, file: &InputFile) -> FileOutcome {
+    pub fn check(&self, file: &InputFile, key: &[u8]) -> FileOutcome {
         match (state::file_meta(&file.path), state::hash_file(&file.path)) {
-            (Ok(meta), Ok(hash)) => self.decide(file, Some((meta, hash))),
-            _ => self.decide(file, None), // reading it reports why it cannot be read
+            (Ok(meta), Ok(hash)) => self.decide(file, key, Some((meta, hash))),
+            _ => self.decide(file, key, None), // reading it reports why it cannot be read
         }
     }
 
@@ -189,16 +208,22 @@ impl<'a> Plan<'a> {
     pub fn check_bytes(
         &self,
         file: &InputFile,
+        key: &[u8],
         meta: state::FileMeta,
         bytes: &[u8],
     ) -> FileOutcome {
-        self.decide(file, Some((meta, state::hash_bytes(bytes))))
+        self.decide(file, key, Some((meta, state::hash_bytes(bytes))))
     }
 
     /// The outcome for `file` given its size, time and hash (`None`: they could not be read, so
     /// it is read and nothing is remembered).
-    fn decide(&self, file: &InputFile, seen: Option<(state::FileMeta, u128)>) -> FileOutcome {
-        let old = self.old.get(self.key(file.index));
+    fn decide(
+        &self,
+        file: &InputFile,
+        key: &[u8],
+        seen: Option<(state::FileMeta, u128)>,
+    ) -> FileOutcome {
+        let old = self.old.get(key).and_then(|(s, _)| *s);
         let read = FileOutcome {
             index: file.index,
             status: if old.is_some() {
@@ -273,6 +298,7 @@ pub fn check_inputs(inputs: &[std::path::PathBuf]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::discover::Layout;
+    use crate::state::StoredError;
 
     fn file(path: &std::path::Path, index: u32) -> InputFile {
         InputFile {
@@ -285,38 +311,117 @@ mod tests {
     }
 
     #[test]
-    fn an_outcome_is_48_bytes_and_a_stamp_keeps_its_hash() {
-        // One per file the run looks at (130,800 in the 10 GB benchmark archive).
-        assert_eq!(std::mem::size_of::<FileOutcome>(), 48);
+    fn a_stamp_keeps_its_hash() {
         let h = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210_u128;
         let s = FileStamp::new(7, -3, h, true);
         assert_eq!((s.hash(), s.size, s.mtime_ns, s.racy), (h, 7, -3, true));
     }
 
+    fn state_of(path: &std::path::Path, hash: u128) -> FileState {
+        let m = state::file_meta(path).unwrap();
+        FileState {
+            key: state::file_key(path),
+            size: m.size,
+            mtime_ns: m.mtime_ns,
+            hash,
+            racy: false,
+        }
+    }
+
     #[test]
-    #[cfg(unix)]
-    fn keys_are_absolute_paths_found_by_key_and_stored_only_when_not_the_path() {
+    fn files_are_planned_as_found_and_the_previous_keys_followed() {
         let dir = tempfile::tempdir().unwrap();
-        let abs = dir.path().join("b.json");
-        let files = [
-            file(&dir.path().join("c.json"), 0),
-            file(std::path::Path::new("rel/a.json"), 1),
-            file(&abs, 2),
-            // The same file given twice: the last one is found.
-            file(&abs, 3),
-        ];
-        let plan = Plan::new(&files, None);
-        assert_eq!(plan.todo, [0, 1, 2, 3]);
-        // An absolute path is its own key; a relative one gets the absolute path stored.
-        assert!(plan.keys[0].is_none() && plan.keys[2].is_none());
-        let rel_key = state::file_key(std::path::Path::new("rel/a.json"));
-        assert!(rel_key.starts_with(b"/") && rel_key.ends_with(b"/rel/a.json"));
-        assert_eq!(plan.key(1), rel_key.as_slice());
-        assert_eq!(plan.key(0), state::file_key(&files[0].path).as_slice());
-        assert_eq!(plan.find(&rel_key), Some(1));
-        assert_eq!(plan.find(plan.key(0)), Some(0));
-        assert_eq!(plan.find(abs.as_os_str().as_encoded_bytes()), Some(3));
-        assert_eq!(plan.find(b"/nowhere.json"), None);
-        assert_eq!(plan.find(b""), None);
+        let p = |name: &str| dir.path().join(name);
+        for (name, text) in [
+            ("a.json", "{}"),
+            ("b.json", "{}"),
+            ("d.json", "[]"),
+            ("f.json", "{}"),
+        ] {
+            std::fs::write(p(name), text).unwrap();
+        }
+        let key = |name: &str| state::file_key(&p(name));
+        let mut b_old = state_of(&p("b.json"), 2);
+        b_old.size += 1; // b changed since
+        let mut c_old = state_of(&p("a.json"), 3);
+        c_old.key = key("c.json"); // c is gone
+        let mut prev = FilesBody {
+            files: vec![state_of(&p("a.json"), 1), b_old, c_old],
+            ..Default::default()
+        };
+        // An earlier error names d (never remembered: it could not be read), a waiting page
+        // names e (gone).
+        let error = crate::manifest::ErrorEntry {
+            path: "d.json".into(),
+            position: "file".into(),
+            line: None,
+            column: None,
+            element: None,
+            kind: "file",
+            call_id: None,
+            reason: "bad".into(),
+            sort_key: (0, 0, 0),
+        };
+        prev.errors.push(StoredError::new(key("d.json"), &error));
+        let mut page = prev_page();
+        page.file_key = key("e.json");
+        prev.pending_pages.push(page);
+        let mut plan = Plan::new(Some(&prev));
+        // a twice (the last is found), then b, d and the new f.
+        let found = ["a.json", "b.json", "d.json", "a.json", "f.json"];
+        let planned: Vec<Planned> = found
+            .iter()
+            .enumerate()
+            .map(|(i, name)| plan.add(&file(&p(name), i as u32), &key(name)))
+            .collect();
+        let a = prev.files[0].stamp();
+        assert_eq!(
+            planned,
+            [
+                Planned::Unchanged(a),
+                Planned::Todo,
+                Planned::Todo,
+                Planned::Unchanged(a),
+                Planned::Todo
+            ]
+        );
+        assert_eq!(
+            (plan.todo.as_slice(), plan.unchanged),
+            ([1, 2, 4].as_slice(), 2)
+        );
+        assert_eq!(plan.find(&key("a.json")), Found::At(3));
+        assert_eq!(plan.find(&key("d.json")), Found::At(2));
+        assert_eq!(plan.find(&key("e.json")), Found::Absent);
+        assert_eq!(plan.find(&key("c.json")), Found::Absent);
+        // f is not a key of the previous state: the plan does not follow it.
+        assert_eq!(plan.find(&key("f.json")), Found::Unknown);
+        let gone: Vec<bool> = prev.files.iter().map(|f| plan.gone(f)).collect();
+        assert_eq!(gone, [false, false, true]);
+        // b changed; d is new (only an error named it); f has a's content (hash 1): a copy.
+        let b = plan.check(&file(&p("b.json"), 1), &key("b.json"));
+        assert_eq!(
+            (b.status, b.state.map(|s| s.size)),
+            (FileStatus::Changed, Some(2))
+        );
+        let d = plan.check(&file(&p("d.json"), 2), &key("d.json"));
+        assert_eq!(d.status, FileStatus::New);
+        let m = state::file_meta(&p("f.json")).unwrap();
+        let f = plan.decide(&file(&p("f.json"), 4), &key("f.json"), Some((m, 1)));
+        assert_eq!(f.status, FileStatus::SameContent);
+        let b2 = plan.decide(&file(&p("b.json"), 1), &key("b.json"), Some((m, 2)));
+        assert_eq!(b2.status, FileStatus::Touched);
+    }
+
+    fn prev_page() -> state::PageRef {
+        state::PageRef {
+            file_key: Vec::new(),
+            path: "e.json".into(),
+            doc_line: None,
+            line: 1,
+            column: None,
+            element: Some(0),
+            kind: 0,
+            call_id: "c1".into(),
+        }
     }
 }

@@ -125,10 +125,10 @@ impl FileStamp {
     }
 }
 
-/// A [`FileState`] to write, its key borrowed: serialized as the same bytes.
-#[derive(Debug, Clone, Copy, Serialize)]
+/// A [`FileState`] to write, its key borrowed or owned: serialized as the same bytes.
+#[derive(Debug, Clone, Serialize)]
 pub struct FileStateRef<'a> {
-    pub key: &'a [u8],
+    pub key: std::borrow::Cow<'a, [u8]>,
     pub size: u64,
     pub mtime_ns: i64,
     pub hash: u128,
@@ -138,7 +138,7 @@ pub struct FileStateRef<'a> {
 impl<'a> FileStateRef<'a> {
     pub fn new(key: &'a [u8], s: FileStamp) -> Self {
         FileStateRef {
-            key,
+            key: key.into(),
             size: s.size,
             mtime_ns: s.mtime_ns,
             hash: s.hash(),
@@ -150,6 +150,76 @@ impl<'a> FileStateRef<'a> {
 impl<'a> From<&'a FileState> for FileStateRef<'a> {
     fn from(f: &'a FileState) -> Self {
         FileStateRef::new(&f.key, f.stamp())
+    }
+}
+
+impl From<FileState> for FileStateRef<'_> {
+    fn from(f: FileState) -> Self {
+        FileStateRef {
+            key: f.key.into(),
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            hash: f.hash,
+            racy: f.racy,
+        }
+    }
+}
+
+/// Files' states written to a spool file as a run finds them, and read back once when
+/// `files.bin` is written: a run keeps nothing per file it looked at in memory. Each entry is
+/// the bincode of a [`FileState`], as in `files.bin`.
+pub struct StatesWriter {
+    path: PathBuf,
+    out: BufWriter<fs_err::File>,
+    n: u64,
+}
+
+/// A finished [`StatesWriter`]: its file and number of entries.
+#[derive(Debug)]
+pub struct StatesFile {
+    path: PathBuf,
+    pub n: u64,
+}
+
+impl StatesWriter {
+    pub fn create(path: PathBuf) -> Result<StatesWriter> {
+        if let Some(dir) = path.parent() {
+            fs_err::create_dir_all(dir)?;
+        }
+        let out = BufWriter::with_capacity(64 << 10, fs_err::File::create(&path)?);
+        Ok(StatesWriter { path, out, n: 0 })
+    }
+
+    pub fn push(&mut self, key: &[u8], stamp: FileStamp) -> Result<()> {
+        bincode::serde::encode_into_std_write(
+            FileStateRef::new(key, stamp),
+            &mut self.out,
+            bincode_config(),
+        )
+        .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.n += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<StatesFile> {
+        self.out
+            .flush()
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        Ok(StatesFile {
+            path: self.path,
+            n: self.n,
+        })
+    }
+}
+
+impl StatesFile {
+    /// The states in the order written.
+    pub fn read(&self) -> Result<impl Iterator<Item = Result<FileState>> + use<'_>> {
+        let mut r = std::io::BufReader::with_capacity(64 << 10, fs_err::File::open(&self.path)?);
+        Ok((0..self.n).map(move |_| {
+            bincode::serde::decode_from_std_read(&mut r, bincode_config())
+                .with_context(|| format!("cannot read {}", self.path.display()))
+        }))
     }
 }
 
@@ -568,7 +638,7 @@ fn write_body<T: Serialize>(path: &Path, value: &T) -> Result<BodyInfo> {
 /// the run keeps them (never collected into a second list of every file), then the rest of
 /// the body. Written as the same bytes as a [`FilesBody`] of the same content.
 pub struct FilesOut<'a> {
-    pub files: Box<dyn Iterator<Item = FileStateRef<'a>> + 'a>,
+    pub files: Box<dyn Iterator<Item = Result<FileStateRef<'a>>> + 'a>,
     /// The number of `files`; a different number fails the write.
     pub count: u64,
     pub parts: Vec<PartState>,
@@ -580,7 +650,7 @@ impl<'a> FilesOut<'a> {
     /// A body already in memory.
     pub fn of(body: &'a FilesBody) -> Self {
         FilesOut {
-            files: Box::new(body.files.iter().map(FileStateRef::from)),
+            files: Box::new(body.files.iter().map(|f| Ok(f.into()))),
             count: body.files.len() as u64,
             parts: body.parts.clone(),
             pending_pages: body.pending_pages.clone(),
@@ -626,7 +696,7 @@ pub fn save(dir: &Path, s: NewState) -> Result<()> {
     fs_err::create_dir_all(&sd)?;
     let f = s.files;
     let files_body = FilesBodyOut {
-        files: SeqOnce::new(f.files.map(Ok::<_, anyhow::Error>), f.count, "files"),
+        files: SeqOnce::new(f.files, f.count, "files"),
         parts: &f.parts,
         pending_pages: &f.pending_pages,
         errors: &f.errors,
@@ -874,10 +944,21 @@ mod tests {
             save(dir, state)
         };
         let d = tempfile::tempdir().unwrap();
-        // The states borrowed from two places, as a run passes them.
+        // The states from two places, as a run passes them: borrowed, and read back from a
+        // spool file.
         let (a, b) = files.files.split_at(1);
+        let mut w = StatesWriter::create(d.path().join("spool/0.bin")).unwrap();
+        for f in b {
+            w.push(&f.key, f.stamp()).unwrap();
+        }
+        let spooled = w.finish().unwrap();
+        assert_eq!(spooled.n, 1);
         let out = FilesOut {
-            files: Box::new(a.iter().chain(b).map(FileStateRef::from)),
+            files: Box::new(
+                a.iter()
+                    .map(|f| Ok(f.into()))
+                    .chain(spooled.read().unwrap().map(|f| f.map(Into::into))),
+            ),
             count: 2,
             ..FilesOut::of(&files)
         };

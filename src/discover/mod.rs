@@ -9,6 +9,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod list;
+
 /// How a file's bytes are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -54,9 +56,44 @@ fn classify(path: &Path) -> Option<(Layout, bool)> {
     }
 }
 
-/// Walks `inputs` (files and folders) in a deterministic order, never entering `exclude`.
+/// Walks `inputs` (files and folders) in a deterministic order, never entering `exclude`,
+/// and collects the files.
 pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
-    let mut d = Discovery::default();
+    let mut files = Vec::new();
+    let walked = walk(inputs, exclude, |f| {
+        files.push(f);
+        Ok(())
+    })
+    .expect("collecting into a list cannot fail");
+    // The list lives for the whole run: no spare capacity (up to half of it after growing).
+    files.shrink_to_fit();
+    Discovery {
+        files,
+        skipped: walked.skipped,
+        errors: walked.errors,
+    }
+}
+
+/// What a walk found besides the files it handed out.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// The number of files handed to the callback.
+    pub files: u32,
+    /// Files inside input folders that are not JSON by name.
+    pub skipped: Vec<PathBuf>,
+    /// Paths that could not be walked (permissions, vanished, symlink loops).
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Walks `inputs` like [`discover`] and hands each file to `on_file` as it is found, in input
+/// order (`index` counts from 0), so the caller decides what to keep of it. An error of
+/// `on_file` stops the walk.
+pub fn walk(
+    inputs: &[PathBuf],
+    exclude: Option<&Path>,
+    mut on_file: impl FnMut(InputFile) -> anyhow::Result<()>,
+) -> anyhow::Result<Walked> {
+    let mut d = Walked::default();
     let exclude = exclude.and_then(|p| std::fs::canonicalize(p).ok());
     let excluded = |p: &Path| match &exclude {
         Some(x) => std::fs::canonicalize(p)
@@ -64,28 +101,24 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
             .unwrap_or(false),
         None => false,
     };
-    let push = |d: &mut Discovery, path: PathBuf, size: u64, explicit: bool| match classify(&path) {
-        Some((layout, gzip_name)) => {
-            let index = d.files.len() as u32;
-            d.files.push(InputFile {
-                path: path.into_boxed_path(),
-                index,
-                size,
-                layout,
-                gzip_name,
-            })
-        }
-        None if explicit => {
-            let index = d.files.len() as u32;
-            d.files.push(InputFile {
-                path: path.into_boxed_path(),
-                index,
-                size,
-                layout: Layout::Document,
-                gzip_name: false,
-            })
-        }
-        None => d.skipped.push(path),
+    let mut push = |d: &mut Walked, path: PathBuf, size: u64, explicit: bool| {
+        let (layout, gzip_name) = match classify(&path) {
+            Some(c) => c,
+            None if explicit => (Layout::Document, false),
+            None => {
+                d.skipped.push(path);
+                return Ok(());
+            }
+        };
+        let index = d.files;
+        d.files += 1;
+        on_file(InputFile {
+            path: path.into_boxed_path(),
+            index,
+            size,
+            layout,
+            gzip_name,
+        })
     };
     for input in inputs {
         let meta = match std::fs::metadata(input) {
@@ -96,7 +129,7 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
             }
         };
         if meta.is_file() {
-            push(&mut d, input.clone(), meta.len(), true);
+            push(&mut d, input.clone(), meta.len(), true)?;
             continue;
         }
         let walker = walkdir::WalkDir::new(input)
@@ -108,7 +141,7 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
             match entry {
                 Ok(e) if e.file_type().is_file() => {
                     let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-                    push(&mut d, e.into_path(), size, false);
+                    push(&mut d, e.into_path(), size, false)?;
                 }
                 // A FIFO, socket or device: never opened (reading a FIFO would block the run).
                 Ok(e) if !e.file_type().is_dir() => {
@@ -130,9 +163,7 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
             }
         }
     }
-    // The list lives for the whole run: no spare capacity (up to half of it after growing).
-    d.files.shrink_to_fit();
-    d
+    Ok(d)
 }
 
 #[cfg(test)]

@@ -29,13 +29,16 @@
 use crate::crashpoint::crash_point;
 use crate::decode::{self, Item, Limits, PageKind};
 use crate::discover;
-use crate::incremental::{self, FileOutcome, FileStatus};
+use crate::discover::list::{ListWriter, Listed};
+use crate::incremental::{self, Found, Planned};
 use crate::lock::Lock;
 use crate::manifest::*;
 use crate::schema::Table;
 use crate::sink::publish::{self, Rewrite, Staging};
 use crate::sink::{PartFile, PartitionedWriter, RowSpan, SinkConfig};
-use crate::state::{self, CallState, CallsSource, FileState, PageRef, PartState, StoredError};
+use crate::state::{
+    self, CallState, CallsSource, FileState, PageRef, PartState, StatesWriter, StoredError,
+};
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -100,7 +103,7 @@ mod worker;
 
 use index::{put_summary, take_summary, CallSummary, IndexEntry, Shard, Spill};
 use pages::{merge_page, orphan_error, page_error, Origin, PendingPage};
-use worker::{error_at, Counts, Worker, WorkerResult};
+use worker::{error_at, Counts, ReadSet, Worker, WorkerResult};
 
 /// Runs the whole flatten job and returns its manifest (already published under `cfg.out`).
 /// On an error nothing of the run is published and the last dataset stays as it was.
@@ -161,15 +164,31 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let generation = last_generation.max(existing.generation().unwrap_or(0)) + 1;
     let staging = Staging::create(&cfg.out, generation, existing.generation())?;
     crash_point("staging");
-    let found = discover::discover(&cfg.inputs, Some(&cfg.out));
-    let files = &found.files;
-    let plan = incremental::Plan::new(files, prev.as_ref());
+    // The run's spool files (the file list, the files' states, the call index's runs) live in
+    // the staging folder until the state is written: memory does not grow with the input.
+    let spool = staging.dir.join(".index");
+    // Each file is planned and listed as the walk finds it: nothing per file stays in memory
+    // but its list offset and, for a file to read, its position in `plan.todo`.
+    let mut plan = incremental::Plan::new(prev.as_ref().map(|p| &p.files));
+    let mut listing = ListWriter::create(spool.join("files.list"))?;
+    let mut unchanged = StatesWriter::create(spool.join("states-unchanged.bin"))?;
+    let mut sizes: Vec<u64> = Vec::new();
+    let found = discover::walk(&cfg.inputs, Some(&cfg.out), |f| {
+        let key = state::file_key(&f.path);
+        match plan.add(&f, &key) {
+            Planned::Todo => sizes.push(f.size),
+            Planned::Unchanged(stamp) => unchanged.push(&key, stamp)?,
+        }
+        listing.push(&f, &key)
+    })?;
+    let list = listing.finish()?;
+    let unchanged = unchanged.finish()?;
     let sink = SinkConfig::new(staging.dir.clone(), cfg.compression)
         .with_workers(cfg.threads)
         .with_pii(cfg.pii.clone())
         .with_first_part(first_part);
     // The run files of the call index live in the staging folder until the state is written.
-    let spill = Spill::new(staging.dir.join(".index"), cfg.index_budget);
+    let spill = Spill::new(spool.clone(), cfg.index_budget);
 
     let progress = if cfg.progress && !plan.todo.is_empty() {
         let pb = indicatif::ProgressBar::new(plan.todo.len() as u64);
@@ -185,12 +204,9 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     };
 
     // Phase 1: parallel decode + flatten of the new and changed files.
-    let sizes: Vec<u64> = plan
-        .todo
-        .iter()
-        .map(|&fi| files[fi as usize].size)
-        .collect();
     let queue = crate::queue::WorkQueue::new(&sizes, cfg.threads);
+    drop(sizes);
+    let read = ReadSet::new(list.len());
     let worker_ids = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -212,14 +228,25 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     quality: &quality,
                     raw_buf: Vec::new(),
                     read_buf: Vec::new(),
-                    outcomes: Vec::new(),
+                    states: None,
+                    notes: Vec::new(),
                 };
                 let mut failed = None;
                 let me = worker_ids.fetch_add(1, Ordering::Relaxed);
+                let mut listed = list.reader();
                 while !abort.load(Ordering::Relaxed) {
                     let Some(i) = queue.next(me) else { break };
                     let fi = plan.todo[i];
-                    let file = &files[fi as usize];
+                    let got = listed.as_mut().map_err(|e| anyhow::anyhow!("{e:#}"));
+                    let Listed { file, key } = match got.and_then(|l| l.get(fi)) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            abort.store(true, Ordering::Relaxed);
+                            failed = Some(e);
+                            break;
+                        }
+                    };
+                    let file = &file;
                     // A plain JSON file is read once, then hashed and parsed from memory;
                     // its size and time are taken first so a change while reading is seen.
                     let meta = state::file_meta(&file.path);
@@ -227,8 +254,8 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     let whole =
                         meta.is_ok() && decode::read_whole_plain(file, &cfg.limits, &mut raw);
                     let outcome = match meta {
-                        Ok(meta) if whole => plan.check_bytes(file, meta, &raw),
-                        _ => plan.check(file),
+                        Ok(meta) if whole => plan.check_bytes(file, &key, meta, &raw),
+                        _ => plan.check(file, &key),
                     };
                     let res = outcome.status.is_read().then(|| {
                         w.process_file(file, whole.then_some(raw.as_slice()), &cfg.limits)
@@ -237,16 +264,18 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     if raw.capacity() <= 64 << 20 {
                         w.raw_buf = raw;
                     }
-                    match res {
-                        None => w.outcomes.push(outcome),
-                        Some(Ok(readable)) => w
-                            .outcomes
-                            .push(incremental::after_read(file, outcome, readable)),
-                        Some(Err(e)) => {
-                            abort.store(true, Ordering::Relaxed);
-                            failed = Some(e);
-                            break;
-                        }
+                    let outcome = match res {
+                        None => Ok(outcome),
+                        Some(Ok(readable)) => Ok(incremental::after_read(file, outcome, readable)),
+                        Some(Err(e)) => Err(e),
+                    };
+                    let spool_path = || spool.join(format!("states-{me}.bin"));
+                    if let Err(e) =
+                        outcome.and_then(|o| w.remember(file, &key, o, &read, spool_path))
+                    {
+                        abort.store(true, Ordering::Relaxed);
+                        failed = Some(e);
+                        break;
                     }
                     crash_point("file");
                     if let Some(pb) = &progress {
@@ -273,20 +302,16 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     let mut pages: Vec<PendingPage> = Vec::new();
     let mut errors: Vec<ErrorEntry> = Vec::new();
     let mut counts = Counts::default();
-    let results = results.into_inner().expect("no worker panicked");
-    // One outcome per file looked at: sized once instead of grown worker by worker.
-    let looked_at = results
-        .iter()
-        .map(|r| r.as_ref().map_or(0, |(w, _)| w.outcomes.len()))
-        .sum();
-    let mut outcomes: Vec<FileOutcome> = Vec::with_capacity(looked_at);
-    for res in results {
+    let mut states: Vec<state::StatesFile> = vec![unchanged];
+    let mut unstable: Vec<String> = Vec::new();
+    for res in results.into_inner().expect("no worker panicked") {
         let (w, p) = res?;
         parts.extend(p);
         tombstones.extend(w.tombstones);
         pages.extend(w.pages);
         errors.extend(w.errors);
-        outcomes.extend(w.outcomes);
+        states.extend(w.states.map(StatesWriter::finish).transpose()?);
+        unstable.extend(w.notes);
         add_counts(&mut counts, &w.counts);
         runs.extend(w.index.into_runs());
     }
@@ -296,12 +321,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         &mut counts.records.superseded,
         &mut tombstones,
     )?;
-    // Which discovered files this run read (a flag per file, not a set).
-    let mut read = vec![false; files.len()];
-    for o in outcomes.iter().filter(|o| o.status.is_read()) {
-        read[o.index as usize] = true;
-    }
-    let any_read = read.iter().any(|&r| r);
+    let any_read = counts.outcomes.new + counts.outcomes.changed > 0;
 
     // Phase 2b: the calls already in the dataset. A record of this run replaces the dataset's
     // version only when it wins; otherwise it is superseded and its rows removed.
@@ -321,7 +341,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         p.files
             .pending_pages
             .iter()
-            .any(|r| plan.find(&r.file_key).is_some())
+            .any(|r| matches!(plan.find(&r.file_key), Found::At(_)))
     });
     // The dataset's calls this run can touch: the ids of its records and the calls its pages
     // (read now or still waiting) belong to. The others are copied from the previous state
@@ -373,9 +393,25 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
 
     // Phase 3: sessions / participants_v2 pages exported apart from their call: this run's, the
     // pages of earlier runs still waiting for their call, and the pages of replaced calls.
-    let mut pending: Vec<(PageRef, Origin)> = Vec::new();
+    // Pages still waiting for their call, with the position of their file (if it is an input).
+    let mut pending: Vec<(PageRef, Origin, Option<u32>)> = Vec::new();
     let mut errors_kept: Vec<ErrorEntry> = Vec::new();
     if let Some(p) = &prev {
+        // The plan follows the keys of the previous state's files; the pages of a replaced
+        // call may name a file it does not (one that changed while it was read, so it was
+        // never remembered): those are looked up in one pass over the list.
+        let unknown: Vec<&[u8]> = replaced
+            .iter()
+            .flat_map(|c| &c.pages)
+            .map(|r| r.file_key.as_slice())
+            .filter(|k| plan.find(k) == Found::Unknown)
+            .collect();
+        let listed = list.find_keys(&unknown)?;
+        let find = |k: &[u8]| match plan.find(k) {
+            Found::At(i) => Some(i),
+            Found::Absent => None,
+            Found::Unknown => listed.get(k).copied(),
+        };
         let earlier = p
             .files
             .pending_pages
@@ -387,8 +423,8 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     .flat_map(|c| c.pages.iter().map(|r| (r, Origin::Remerge))),
             );
         for (r, origin) in earlier {
-            match plan.find(&r.file_key) {
-                Some(i) if read[i as usize] => {} // read again in phase 1
+            match find(&r.file_key) {
+                Some(i) if read.get(i) => {} // read again in phase 1
                 Some(i) => pages.push(PendingPage {
                     file: i,
                     loc: r.loc(),
@@ -397,7 +433,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     call_id: r.call_id.clone(),
                     origin,
                 }),
-                None if origin == Origin::Retry => pending.push((r.clone(), origin)),
+                None if origin == Origin::Retry => pending.push((r.clone(), origin, None)),
                 None => errors.push(page_error(
                     r,
                     u32::MAX - 1,
@@ -427,9 +463,10 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     drop(page_calls);
     let mut read_again: HashSet<(u32, u64)> = HashSet::new();
     let mut merge_writer = PartitionedWriter::new(&sink);
+    let mut listed = list.reader()?;
     for page in &pages {
-        let file = &files[page.file as usize];
-        let key = plan.key(page.file);
+        let Listed { file, key } = listed.get(page.file)?;
+        let (file, key) = (&file, key.as_slice());
         let pc = page.kind as usize;
         let errs = if page.origin == Origin::Run {
             &mut errors
@@ -465,9 +502,10 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             merged?;
         } else {
             counts.pages[pc].rejected += 1;
-            pending.push((page.to_ref(file, key), page.origin));
+            pending.push((page.to_ref(file, key), page.origin, Some(page.file)));
         }
     }
+    drop(listed);
     parts.extend(merge_writer.finish()?);
     crash_point("pages");
 
@@ -580,40 +618,37 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     // The state of the new snapshot. The files' states are written from where they are (the
     // plan's unchanged files, this run's outcomes, the previous state's files that are gone)
     // instead of being collected into one more list of every file.
-    let nfiles = files.len() as u32;
+    let nfiles = list.len();
     let mut stored_errors: Vec<StoredError> = Vec::new();
-    let mut file_states = 0u64;
-    for o in plan.unchanged.iter().chain(&outcomes) {
-        match o.status {
-            FileStatus::New => inc.files_new += 1,
-            FileStatus::Changed => inc.files_changed += 1,
-            FileStatus::Unchanged => inc.files_unchanged += 1,
-            FileStatus::Touched | FileStatus::SameContent => inc.files_same_content += 1,
-        }
-        if o.unstable {
-            inc.files_unstable += 1;
-            notes.push(format!(
-                "{} changed while it was read; the next run reads it again",
-                files[o.index as usize].path.display()
-            ));
-        }
-        file_states += o.state.is_some() as u64;
-    }
+    let o = &counts.outcomes;
+    inc.files_new = o.new;
+    inc.files_changed = o.changed;
+    inc.files_unchanged = plan.unchanged;
+    inc.files_same_content = o.same_content;
+    inc.files_unstable = unstable.len() as u64;
+    unstable.sort();
+    notes.append(&mut unstable);
+    let file_states: u64 = states.iter().map(|s| s.n).sum();
     // This run's rejections of files (not discovery problems, not pages waiting for their
     // call: those are found again on every run) are remembered until the file is read again.
+    let mut keys = list.reader()?;
     for e in errors.iter().chain(&errors_kept) {
         if e.sort_key.0 < nfiles {
-            stored_errors.push(StoredError::new(plan.key(e.sort_key.0).to_vec(), e));
+            stored_errors.push(StoredError::new(keys.get(e.sort_key.0)?.key, e));
         }
     }
-    let gone = |f: &&FileState| plan.find(&f.key).is_none();
+    drop(keys);
+    let gone = |f: &&FileState| plan.gone(f);
     if let Some(p) = &prev {
         inc.files_gone = p.files.files.iter().filter(gone).count() as u64;
         // Rejections of files not read again stay listed.
         for e in &p.files.errors {
-            let i = plan.find(&e.file_key);
+            let i = match plan.find(&e.file_key) {
+                Found::At(i) => Some(i),
+                Found::Absent | Found::Unknown => None,
+            };
             let again = i.is_some_and(|i| {
-                read[i as usize]
+                read.get(i)
                     || (e.kind.ends_with("_page") && read_again.contains(&(i, e.line.unwrap_or(0))))
             });
             if !again {
@@ -623,8 +658,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         }
     }
     // Pages still waiting for their call: listed as rejected on every run until it arrives.
-    for (r, origin) in &pending {
-        let i = plan.find(&r.file_key);
+    for (r, origin, i) in &pending {
         let e = orphan_error(r, i.unwrap_or(u32::MAX - 1));
         if *origin == Origin::Run {
             errors.push(e);
@@ -632,7 +666,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             errors_kept.push(e);
         }
     }
-    let pending_pages: Vec<PageRef> = pending.into_iter().map(|(r, _)| r).collect();
+    let pending_pages: Vec<PageRef> = pending.into_iter().map(|(r, _, _)| r).collect();
     inc.errors_new = errors.len() as u64;
     inc.errors_kept = errors_kept.len() as u64;
     errors.append(&mut errors_kept);
@@ -698,13 +732,18 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                 CallsSource::New(Box::new(calls), inc.calls)
             }
         };
-    counts.files.discovered = files.len() as u64 + found.skipped.len() as u64;
+    counts.files.discovered = list.len() as u64 + found.skipped.len() as u64;
     counts.files.skipped_not_json = found.skipped.len() as u64;
     counts.files.skipped_paths = found
         .skipped
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    // The files' states as spooled: the unchanged files', then each worker's.
+    let spooled = states
+        .iter()
+        .map(|s| s.read())
+        .collect::<Result<Vec<_>>>()?;
     state::save(
         &staging.dir,
         state::NewState {
@@ -713,16 +752,14 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
             next_part_id: sink.next_part_id(),
             files: state::FilesOut {
                 files: Box::new(
-                    plan.unchanged
-                        .iter()
-                        .chain(&outcomes)
-                        .filter_map(|o| {
-                            let key = plan.key(o.index);
-                            o.state.map(|s| state::FileStateRef::new(key, s))
-                        })
+                    spooled
+                        .into_iter()
+                        .flatten()
+                        .map(|s| s.map(Into::into))
                         .chain(
-                            prev.iter()
-                                .flat_map(|p| p.files.files.iter().filter(gone).map(Into::into)),
+                            prev.iter().flat_map(|p| {
+                                p.files.files.iter().filter(gone).map(|f| Ok(f.into()))
+                            }),
                         ),
                 ),
                 count: file_states + inc.files_gone,
@@ -815,6 +852,10 @@ fn add_counts(into: &mut Counts, c: &Counts) {
     for (a, b) in into.pages.iter_mut().zip(&c.pages) {
         a.read += b.read;
     }
+    let (a, b) = (&mut into.outcomes, &c.outcomes);
+    a.new += b.new;
+    a.changed += b.changed;
+    a.same_content += b.same_content;
 }
 
 /// Reads and parses every record of `inputs` on `threads` workers, without flattening or

@@ -6,16 +6,49 @@ use super::pages::{Origin, PendingPage};
 use crate::decode::{self, DocLoc, FileError, Item, Limits, Position};
 use crate::discover::InputFile;
 use crate::flatten::{self, rows::CallCtx};
-use crate::incremental::FileOutcome;
+use crate::incremental::{FileOutcome, FileStatus};
 use crate::manifest::{ErrorEntry, FileCounts, PageCounts, RecordCounts};
 use crate::sink::{PartFile, PartitionedWriter, RowSpan};
+use crate::state::StatesWriter;
 use anyhow::Result;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Which discovered files this run read: a bit per file, set by the workers.
+pub(super) struct ReadSet(Vec<AtomicU64>);
+
+impl ReadSet {
+    pub(super) fn new(files: u32) -> ReadSet {
+        ReadSet(
+            (0..(files as usize).div_ceil(64))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        )
+    }
+
+    pub(super) fn set(&self, i: u32) {
+        self.0[i as usize / 64].fetch_or(1 << (i % 64), Ordering::Relaxed);
+    }
+
+    pub(super) fn get(&self, i: u32) -> bool {
+        self.0[i as usize / 64].load(Ordering::Relaxed) & (1 << (i % 64)) != 0
+    }
+}
 
 #[derive(Default)]
 pub(super) struct Counts {
     pub(super) files: FileCounts,
     pub(super) records: RecordCounts,
     pub(super) pages: [PageCounts; 2],
+    pub(super) outcomes: OutcomeCounts,
+}
+
+/// What became of the files a worker looked at (the plan counts the unchanged ones).
+#[derive(Default)]
+pub(super) struct OutcomeCounts {
+    pub(super) new: u64,
+    pub(super) changed: u64,
+    /// Touched, or the same content as another file: not parsed.
+    pub(super) same_content: u64,
 }
 
 /// A finished worker and its part files.
@@ -36,8 +69,11 @@ pub(super) struct Worker<'c> {
     /// text of a decompressed or streamed one.
     pub(super) raw_buf: Vec<u8>,
     pub(super) read_buf: Vec<u8>,
-    /// What became of each file this worker looked at.
-    pub(super) outcomes: Vec<FileOutcome>,
+    /// The states of the files this worker looked at, spooled as they come (created with the
+    /// first one).
+    pub(super) states: Option<StatesWriter>,
+    /// Files that changed while they were read.
+    pub(super) notes: Vec<String>,
 }
 
 pub(super) fn error_entry(
@@ -78,6 +114,42 @@ pub(super) fn error_at(
 }
 
 impl<'c> Worker<'c> {
+    /// Counts what became of `file` and remembers its state (spooled to the file `spool`
+    /// names).
+    pub(super) fn remember(
+        &mut self,
+        file: &InputFile,
+        key: &[u8],
+        outcome: FileOutcome,
+        read: &ReadSet,
+        spool: impl FnOnce() -> std::path::PathBuf,
+    ) -> Result<()> {
+        let c = &mut self.counts.outcomes;
+        match outcome.status {
+            FileStatus::New => c.new += 1,
+            FileStatus::Changed => c.changed += 1,
+            FileStatus::Touched | FileStatus::SameContent => c.same_content += 1,
+            FileStatus::Unchanged => {}
+        }
+        if outcome.status.is_read() {
+            read.set(file.index);
+        }
+        if outcome.unstable {
+            self.notes.push(format!(
+                "{} changed while it was read; the next run reads it again",
+                file.path.display()
+            ));
+        }
+        if let Some(stamp) = outcome.state {
+            let states = match &mut self.states {
+                Some(w) => w,
+                None => self.states.insert(StatesWriter::create(spool())?),
+            };
+            states.push(key, stamp)?;
+        }
+        Ok(())
+    }
+
     /// Reads one file. Returns false when it could not be read (an I/O error): the next
     /// incremental run tries it again.
     pub(super) fn process_file(
