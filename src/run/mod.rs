@@ -1,8 +1,11 @@
 //! The `flatten` job: discover → decode → flatten → sink, in parallel, with exact accounting.
 //!
-//! Phase 1: `threads` workers take files from contiguous shares of the input list
-//! ([`crate::queue`]) and each fills its own [`PartitionedWriter`], duplicate index, error list
-//! and counters: no lock or channel per record. A worker that meets a call id again keeps the
+//! The walk plans each input file and appends it to a list spooled to the staging folder
+//! ([`crate::discover::list`]); the files' states are spooled there too as they are decided
+//! ([`state::StatesWriter`]) and streamed into the new state at the end, so a run keeps only a
+//! few bytes per input file in memory. Phase 1: `threads` workers take files from contiguous
+//! shares of the list ([`crate::queue`]) and each fills its own [`PartitionedWriter`],
+//! duplicate index, error list and counters: no lock or channel per record. A worker that meets a call id again keeps the
 //! higher `version` (then the later `lastModifiedDateTime`, then the record with more nested
 //! items, then the earlier input position) and remembers the row spans of the loser. A worker's
 //! index that outgrows its memory budget is sorted by call id and spilled to a run file. Phase 2
@@ -36,9 +39,7 @@ use crate::manifest::*;
 use crate::schema::Table;
 use crate::sink::publish::{self, Rewrite, Staging};
 use crate::sink::{PartFile, PartitionedWriter, RowSpan, SinkConfig};
-use crate::state::{
-    self, CallState, CallsSource, FileState, PageRef, PartState, StatesWriter, StoredError,
-};
+use crate::state::{self, CallState, CallsSource, PageRef, PartState, StatesWriter, StoredError};
 use anyhow::{Context, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
@@ -638,9 +639,8 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         }
     }
     drop(keys);
-    let gone = |f: &&FileState| plan.gone(f);
     if let Some(p) = &prev {
-        inc.files_gone = p.files.files.iter().filter(gone).count() as u64;
+        inc.files_gone = plan.gone().count() as u64;
         // Rejections of files not read again stay listed.
         for e in &p.files.errors {
             let i = match plan.find(&e.file_key) {
@@ -756,11 +756,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                         .into_iter()
                         .flatten()
                         .map(|s| s.map(Into::into))
-                        .chain(
-                            prev.iter().flat_map(|p| {
-                                p.files.files.iter().filter(gone).map(|f| Ok(f.into()))
-                            }),
-                        ),
+                        .chain(plan.gone().map(Ok)),
                 ),
                 count: file_states + inc.files_gone,
                 parts: part_states,
