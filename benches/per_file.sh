@@ -2,8 +2,8 @@
 # What each input file costs in memory, apart from everything else: `flatten` over two archives
 # of one tiny call record per file (the layout of an export that writes a file per record),
 # 20,000 and 200,000 files over 28 day folders. Prints the peak RSS of each and the bytes per
-# extra file (the difference over 180,000 files). The call index is bounded (it spills to run
-# files), so what grows is the run's state per input file.
+# extra file (the difference over 180,000 files), for a full run and for an incremental run that
+# adds one file to the dataset just written (it holds the previous state's list of files).
 #
 #   benches/per_file.sh [ARCHIVE_ROOT]
 #
@@ -35,13 +35,20 @@ tiny() {
   }'
 }
 
-declare -A peak
+declare -A peak inc
+mkdir -p "$out/new"
 for n in 20000 200000; do
   tiny "$n"
   find "$root/tiny-$n" -type f -exec cat {} + > /dev/null   # warm the page cache
   rm -rf "$out/ds"
   /usr/bin/time -f "%M" -o "$out/rss" "$bin" flatten "$root/tiny-$n" --out "$out/ds" -q -j 2
   peak[$n]=$(cat "$out/rss")
-  echo "$n files: peak RSS ${peak[$n]} KB"
+  # The next night: one new record beside the unchanged archive.
+  sed 's/"id":"0/"id":"f/' "$(find "$root/tiny-$n" -name '*.json' | head -1)" > "$out/new/$n.json"
+  /usr/bin/time -f "%M" -o "$out/rss" "$bin" flatten "$root/tiny-$n" "$out/new/$n.json" \
+    --out "$out/ds" -q -j 2
+  inc[$n]=$(cat "$out/rss")
+  echo "$n files: peak RSS ${peak[$n]} KB; adding one file to their dataset: ${inc[$n]} KB"
 done
-echo "per extra file: $(( (peak[200000] - peak[20000]) * 1024 / 180000 )) bytes"
+echo "per extra file: $(( (peak[200000] - peak[20000]) * 1024 / 180000 )) bytes" \
+  "(incremental: $(( (inc[200000] - inc[20000]) * 1024 / 180000 )) bytes)"

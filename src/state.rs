@@ -496,14 +496,20 @@ fn hex128(h: u128) -> String {
     format!("{h:032x}")
 }
 
-/// Reads and checks one body file against its header entry.
+/// Reads and checks one body file against its header entry: the checksum first, in a pass
+/// that holds nothing, then the decoding straight from the file (never the whole file in
+/// memory beside what is decoded from it: `files.bin` has an entry per input file).
 fn read_body<T: serde::de::DeserializeOwned>(dir: &Path, name: &str, info: &BodyInfo) -> Result<T> {
+    use std::io::BufRead;
     let path = dir.join(STATE_DIR).join(name);
-    let bytes = std::fs::read(&path).map_err(|e| damaged(dir, format!("{name}: {e}")))?;
-    check_body(dir, name, info, bytes.len() as u64, hash_bytes(&bytes))?;
-    let (v, used) = bincode::serde::decode_from_slice(&bytes, bincode_config())
+    let io = |e: std::io::Error| damaged(dir, format!("{name}: {e}"));
+    let bytes = std::fs::metadata(&path).map_err(io)?.len();
+    check_body(dir, name, info, bytes, hash_file(&path).map_err(io)?)?;
+    let file = std::fs::File::open(&path).map_err(io)?;
+    let mut r = std::io::BufReader::with_capacity(64 << 10, file);
+    let v = bincode::serde::decode_from_std_read(&mut r, bincode_config())
         .map_err(|e| damaged(dir, format!("{name}: {e}")))?;
-    if used != bytes.len() {
+    if !r.fill_buf().map_err(io)?.is_empty() {
         return Err(damaged(dir, format!("{name} has trailing bytes")));
     }
     Ok(v)
