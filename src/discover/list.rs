@@ -298,4 +298,26 @@ mod tests {
             2
         );
     }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_path_that_is_not_utf8_reads_back_as_its_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = ListWriter::create(dir.path().join("list.bin")).unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"/a/caf\xe9.json");
+        let f = InputFile {
+            path: Path::new(name).into(),
+            index: 0,
+            size: 3,
+            layout: Layout::Document,
+            gzip_name: false,
+        };
+        w.push(&f, name.as_bytes()).unwrap();
+        let list = w.finish().unwrap();
+        assert!(list.kept.is_empty(), "spooled, not kept in memory");
+        let l = list.reader().unwrap().get(0).unwrap();
+        assert_eq!(l.file.path.as_os_str().as_bytes(), b"/a/caf\xe9.json");
+        assert_eq!(l.key, b"/a/caf\xe9.json");
+    }
 }
