@@ -41,15 +41,17 @@ pub struct Discovery {
     pub errors: Vec<(PathBuf, String)>,
 }
 
+/// The layout and gzip-ness a file name says. Compared as bytes (ASCII case ignored), so a
+/// name that is not UTF-8 (`café.json` in Latin-1 on Linux) is still a JSON file.
 fn classify(path: &Path) -> Option<(Layout, bool)> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    let (stem, gz) = match name.strip_suffix(".gz") {
-        Some(s) => (s.to_owned(), true),
-        None => (name, false),
+    let name = path.file_name()?.as_encoded_bytes().to_ascii_lowercase();
+    let (stem, gz) = match name.strip_suffix(b".gz") {
+        Some(s) => (s, true),
+        None => (name.as_slice(), false),
     };
-    if stem.ends_with(".ndjson") || stem.ends_with(".jsonl") {
+    if stem.ends_with(b".ndjson") || stem.ends_with(b".jsonl") {
         Some((Layout::Lines, gz))
-    } else if stem.ends_with(".json") {
+    } else if stem.ends_with(b".json") {
         Some((Layout::Document, gz))
     } else {
         None

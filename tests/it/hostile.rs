@@ -293,3 +293,34 @@ fn output_folder_inside_the_input_folder_is_never_read() {
         }
     }
 }
+
+/// A file whose name is not UTF-8 (a Unix name is any bytes but `/` and NUL) goes through the
+/// run's spooled file list like any other: read, named in the error report, and remembered by
+/// the incremental state.
+#[test]
+#[cfg(unix)]
+fn file_names_that_are_not_utf8_are_read_reported_and_remembered() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let good = input.join(std::ffi::OsStr::from_bytes(b"caf\xe9-call.json"));
+    std::fs::copy(fixture("good/minimal.json"), &good).unwrap();
+    let bad = input.join(std::ffi::OsStr::from_bytes(b"broken-\xff.json"));
+    std::fs::write(&bad, "{\"id\": ").unwrap();
+    let out = dir.path().join("out");
+    let m = run_capped(std::slice::from_ref(&input), &out);
+    assert_eq!((m.records.written, m.records.rejected), (1, 1));
+    assert_eq!(m.files.read, 2);
+    let errs = errors(&out);
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0]["path"], bad.to_string_lossy().as_ref());
+    // The next run reads neither again and keeps the error.
+    let m = run_capped(&[input], &out);
+    let i = &m.incremental;
+    assert_eq!(i.mode, "incremental");
+    assert_eq!((m.files.read, i.files_new, i.files_changed), (0, 0, 0));
+    assert_eq!(i.files_unchanged + i.files_same_content, 2, "{i:?}");
+    assert_eq!((i.errors_new, i.errors_kept), (0, 1));
+    assert_eq!(call_ids(&out).len(), 1);
+}
