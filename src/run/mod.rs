@@ -5,17 +5,17 @@
 //! ([`state::StatesWriter`]) and streamed into the new state at the end, so a run keeps only a
 //! few bytes per input file in memory. Phase 1: `threads` workers take files from contiguous
 //! shares of the list ([`crate::queue`]) and each fills its own [`PartitionedWriter`],
-//! duplicate index, error list and counters: no lock or channel per record. A worker that meets a call id again keeps the
-//! higher `version` (then the later `lastModifiedDateTime`, then the record with more nested
-//! items, then the earlier input position) and remembers the row spans of the loser. A worker's
-//! index that outgrows its memory budget is sorted by call id and spilled to a run file. Phase 2
-//! merges all workers' runs by call id into the sorted `Winners` with the same rule, so the
-//! winner depends neither on the thread count nor on where the runs were cut, and memory does
-//! not grow with the number of calls. Phase 3 merges sessions/participants_v2 pages exported
-//! apart from their call. Phase 4 rewrites only the part files that hold superseded rows (none
-//! for a duplicate-free archive, so deduplication costs one hash-map insert per record and a
-//! merge of sorted runs). Then the manifest and error report are written and the staging folder
-//! is published.
+//! duplicate index, error list and counters: no lock or channel per record. A worker that
+//! meets a call id again keeps the higher `version` (then the later `lastModifiedDateTime`,
+//! then the record with more nested items, then the earlier input position) and remembers the
+//! row spans of the loser. A worker's index that outgrows its memory budget is sorted by call
+//! id and spilled to a run file. Phase 2 merges all workers' runs by call id into the sorted
+//! `Winners` with the same rule, so the winner depends neither on the thread count nor on
+//! where the runs were cut, and memory does not grow with the number of calls. Phase 3 merges
+//! sessions/participants_v2 pages exported apart from their call. Phase 4 rewrites only the
+//! part files that hold superseded rows (none for a duplicate-free archive, so deduplication
+//! costs one hash-map insert per record and a merge of sorted runs). Then the manifest and
+//! error report are written and the staging folder is published.
 //!
 //! Incremental runs (see [`crate::incremental`], [`crate::state`], [`publish`]): the run holds the
 //! output folder's lock, starts from the state of the current snapshot, and reads only new and
@@ -616,9 +616,8 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         ));
     }
 
-    // The state of the new snapshot. The files' states are written from where they are (the
-    // plan's unchanged files, this run's outcomes, the previous state's files that are gone)
-    // instead of being collected into one more list of every file.
+    // The state of the new snapshot. The files' states are streamed from their spool files
+    // (the unchanged files', each worker's) and the previous state's files that are gone.
     let nfiles = list.len();
     let mut stored_errors: Vec<StoredError> = Vec::new();
     let o = &counts.outcomes;
