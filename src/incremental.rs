@@ -105,7 +105,8 @@ pub enum Found {
     /// No discovered file has this key.
     Absent,
     /// The plan does not follow this key (it is not a key of the previous state's files,
-    /// errors or waiting pages): ask the file list ([`crate::discover::list::FileList::find_keys`]).
+    /// errors or waiting pages): ask the file list
+    /// ([`crate::discover::list::FileList::find_keys`]).
     Unknown,
 }
 
