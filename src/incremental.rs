@@ -396,7 +396,8 @@ mod tests {
         b_old.size += 1; // b changed since
         let mut c_old = state_of(&p("a.json"), 3);
         c_old.key = key("c.json"); // c is gone
-                                   // a is listed twice (an input given twice in an earlier run): found by either.
+
+        // a is listed twice (an input given twice in an earlier run): found by either.
         let a_old = state_of(&p("a.json"), 1);
         let mut prev = FilesBody {
             files: vec![a_old.clone(), b_old, c_old, a_old].into(),
