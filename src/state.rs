@@ -156,6 +156,7 @@ impl FileStates {
     }
 }
 
+#[cfg(test)]
 impl From<Vec<FileState>> for FileStates {
     fn from(files: Vec<FileState>) -> Self {
         let mut out = FileStates::default();

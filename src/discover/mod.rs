@@ -67,7 +67,7 @@ pub fn discover(inputs: &[PathBuf], exclude: Option<&Path>) -> Discovery {
         Ok(())
     })
     .expect("collecting into a list cannot fail");
-    // The list lives for the whole run: no spare capacity (up to half of it after growing).
+    // Held while the files are read (`parse-only`): no spare capacity.
     files.shrink_to_fit();
     Discovery {
         files,
