@@ -88,7 +88,6 @@ impl FileStatus {
 /// The outcome for one discovered file.
 #[derive(Debug, Clone)]
 pub struct FileOutcome {
-    pub index: u32,
     pub status: FileStatus,
     /// What to remember (its key is the file's); `None` when the file could not be read (or
     /// changed while it was read): the next run reads it again.
@@ -249,34 +248,22 @@ impl<'a> Plan<'a> {
     /// the outcome's state is what to remember if it does not change while it is read.
     pub fn check(&self, file: &InputFile, key: &[u8]) -> FileOutcome {
         match (state::file_meta(&file.path), state::hash_file(&file.path)) {
-            (Ok(meta), Ok(hash)) => self.decide(file, key, Some((meta, hash))),
-            _ => self.decide(file, key, None), // reading it reports why it cannot be read
+            (Ok(meta), Ok(hash)) => self.decide(key, Some((meta, hash))),
+            _ => self.decide(key, None), // reading it reports why it cannot be read
         }
     }
 
     /// [`Self::check`] for a file whose bytes the caller already read (after taking `meta`,
     /// so a change while reading is caught by [`after_read`]): one read instead of two.
-    pub fn check_bytes(
-        &self,
-        file: &InputFile,
-        key: &[u8],
-        meta: state::FileMeta,
-        bytes: &[u8],
-    ) -> FileOutcome {
-        self.decide(file, key, Some((meta, state::hash_bytes(bytes))))
+    pub fn check_bytes(&self, key: &[u8], meta: state::FileMeta, bytes: &[u8]) -> FileOutcome {
+        self.decide(key, Some((meta, state::hash_bytes(bytes))))
     }
 
     /// The outcome for `file` given its size, time and hash (`None`: they could not be read, so
     /// it is read and nothing is remembered).
-    fn decide(
-        &self,
-        file: &InputFile,
-        key: &[u8],
-        seen: Option<(state::FileMeta, u128)>,
-    ) -> FileOutcome {
+    fn decide(&self, key: &[u8], seen: Option<(state::FileMeta, u128)>) -> FileOutcome {
         let old = self.previous(key).map(|i| self.prev.stamp(i));
         let read = FileOutcome {
-            index: file.index,
             status: if old.is_some() {
                 FileStatus::Changed
             } else {
@@ -460,9 +447,9 @@ mod tests {
         let d = plan.check(&file(&p("d.json"), 2), &key("d.json"));
         assert_eq!(d.status, FileStatus::New);
         let m = state::file_meta(&p("f.json")).unwrap();
-        let f = plan.decide(&file(&p("f.json"), 4), &key("f.json"), Some((m, 1)));
+        let f = plan.decide(&key("f.json"), Some((m, 1)));
         assert_eq!(f.status, FileStatus::SameContent);
-        let b2 = plan.decide(&file(&p("b.json"), 1), &key("b.json"), Some((m, 2)));
+        let b2 = plan.decide(&key("b.json"), Some((m, 2)));
         assert_eq!(b2.status, FileStatus::Touched);
     }
 

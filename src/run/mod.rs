@@ -255,7 +255,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                     let whole =
                         meta.is_ok() && decode::read_whole_plain(file, &cfg.limits, &mut raw);
                     let outcome = match meta {
-                        Ok(meta) if whole => plan.check_bytes(file, &key, meta, &raw),
+                        Ok(meta) if whole => plan.check_bytes(&key, meta, &raw),
                         _ => plan.check(file, &key),
                     };
                     let res = outcome.status.is_read().then(|| {
