@@ -64,36 +64,26 @@ impl ListWriter {
         debug_assert_eq!(file.index as usize, self.offsets.len());
         self.offsets.push(self.pos);
         let bytes = file.path.as_os_str().as_encoded_bytes();
-        let path_len = if spoolable(&file.path) {
-            bytes.len() as u32
-        } else {
+        let in_memory = !spoolable(&file.path);
+        if in_memory {
             self.kept.insert(file.index, file.path.clone());
-            IN_MEMORY
+        }
+        let (path_len, spooled): (u32, &[u8]) = match in_memory {
+            true => (IN_MEMORY, &[]),
+            false => (bytes.len() as u32, bytes),
         };
-        // The key is the path's own bytes for an absolute path: written once.
-        let own_key = key != bytes;
-        let flags = (file.layout == Layout::Lines) as u8 | (file.gzip_name as u8) << 1;
-        let key_len = if own_key { key.len() as u32 } else { 0 };
+        // The key is the path's own bytes for an absolute path: written once (an empty key
+        // stands for it; a key is never empty).
+        let own_key: &[u8] = if key != bytes { key } else { &[] };
         let mut head = [0u8; 17];
         head[..4].copy_from_slice(&path_len.to_le_bytes());
         head[4..12].copy_from_slice(&file.size.to_le_bytes());
-        head[12] = flags | (own_key as u8) << 2;
-        head[13..].copy_from_slice(&key_len.to_le_bytes());
-        let w = &mut self.out;
-        w.write_all(&head)?;
-        if path_len != IN_MEMORY {
-            w.write_all(bytes)?;
+        head[12] = (file.layout == Layout::Lines) as u8 | (file.gzip_name as u8) << 1;
+        head[13..].copy_from_slice(&(own_key.len() as u32).to_le_bytes());
+        for part in [&head[..], spooled, own_key] {
+            self.out.write_all(part)?;
+            self.pos += part.len() as u64;
         }
-        if own_key {
-            w.write_all(key)?;
-        }
-        self.pos += head.len() as u64
-            + if path_len != IN_MEMORY {
-                bytes.len()
-            } else {
-                0
-            } as u64
-            + if own_key { key.len() } else { 0 } as u64;
         Ok(())
     }
 
@@ -191,7 +181,7 @@ impl ListReader<'_> {
                 .context("a listed path does not read back")?
                 .into_boxed_path()
         };
-        let key = if flags & 4 != 0 {
+        let key = if key_len > 0 {
             let mut key = vec![0u8; key_len as usize];
             self.r.read_exact(&mut key)?;
             self.pos += key_len as u64;
