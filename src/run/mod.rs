@@ -234,12 +234,19 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                 };
                 let mut failed = None;
                 let me = worker_ids.fetch_add(1, Ordering::Relaxed);
-                let mut listed = list.reader();
-                while !abort.load(Ordering::Relaxed) {
+                let mut listed = match list.reader() {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        abort.store(true, Ordering::Relaxed);
+                        failed = Some(e);
+                        None
+                    }
+                };
+                while let Some(listed) = listed.as_mut().filter(|_| !abort.load(Ordering::Relaxed))
+                {
                     let Some(i) = queue.next(me) else { break };
                     let fi = plan.todo[i];
-                    let got = listed.as_mut().map_err(|e| anyhow::anyhow!("{e:#}"));
-                    let Listed { file, key } = match got.and_then(|l| l.get(fi)) {
+                    let Listed { file, key } = match listed.get(fi) {
                         Ok(l) => l,
                         Err(e) => {
                             abort.store(true, Ordering::Relaxed);
