@@ -143,12 +143,12 @@ pub enum Planned {
 /// In [`Plan`]'s `at`: the previous file is not among this run's files.
 const NOT_FOUND: u32 = u32::MAX;
 
-static NO_FILES: std::sync::LazyLock<FileStates> = std::sync::LazyLock::new(FileStates::default);
+static NO_FILES: FileStates = FileStates::EMPTY;
 
 impl<'a> Plan<'a> {
     /// A plan against the previous state's files (`None`: a full build).
     pub fn new(prev: Option<&'a FilesBody>) -> Plan<'a> {
-        let files = prev.map_or(&*NO_FILES, |p| &p.files);
+        let files = prev.map_or(&NO_FILES, |p| &p.files);
         // Stable sorts: of a key listed twice, the first entry is found.
         let mut by_key: Vec<u32> = (0..files.len() as u32).collect();
         by_key.sort_by(|&a, &b| files.key(a as usize).cmp(files.key(b as usize)));

@@ -111,6 +111,13 @@ pub struct FileStates {
 }
 
 impl FileStates {
+    /// No files (a full build's previous state).
+    pub const EMPTY: FileStates = FileStates {
+        keys: Vec::new(),
+        ends: Vec::new(),
+        stamps: Vec::new(),
+    };
+
     pub fn len(&self) -> usize {
         self.stamps.len()
     }
