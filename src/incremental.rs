@@ -11,7 +11,7 @@
 use crate::discover::InputFile;
 use crate::run::FlattenConfig;
 use crate::sink::publish::Existing;
-use crate::state::{self, FileStamp, FileStateRef, FileStates, FilesBody, Previous};
+use crate::state::{self, FileStamp, FileState, FileStates, FilesBody, Previous};
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashMap};
 
@@ -119,8 +119,8 @@ pub struct Plan<'a> {
     pub unchanged: u64,
     /// The previous state's files (none for a full build).
     prev: &'a FileStates,
-    /// The previous files in key order: finds a file by key by binary search in 4 bytes per
-    /// file, where a hash map of borrowed keys took about 40.
+    /// The previous files in key hash order: finds a file by key by binary search in 4 bytes
+    /// per file, where a hash map of borrowed keys took about 40.
     by_key: Vec<u32>,
     /// Per previous file, where it is among this run's files ([`NOT_FOUND`]: nowhere).
     at: Vec<u32>,
@@ -151,7 +151,7 @@ impl<'a> Plan<'a> {
         let files = prev.map_or(&NO_FILES, |p| &p.files);
         // Stable sorts: of a key listed twice, the first entry is found.
         let mut by_key: Vec<u32> = (0..files.len() as u32).collect();
-        by_key.sort_by(|&a, &b| files.key(a as usize).cmp(files.key(b as usize)));
+        by_key.sort_by_key(|&i| files.key_hash(i as usize));
         let mut by_content = by_key.clone();
         by_content.sort_by_key(|&i| files.stamp(i as usize).hash());
         let mut plan = Plan {
@@ -177,11 +177,23 @@ impl<'a> Plan<'a> {
 
     /// The previous state's file whose key is `key` (the first if it is listed twice).
     fn previous(&self, key: &[u8]) -> Option<usize> {
+        self.previous_hash(state::key_hash(key))
+    }
+
+    /// The previous state's file whose key hashes to `h` (the first if it is listed twice).
+    fn previous_hash(&self, h: u128) -> Option<usize> {
         let first = self
             .by_key
-            .partition_point(|&i| self.prev.key(i as usize) < key);
+            .partition_point(|&i| self.prev.key_hash(i as usize) < h);
         let i = *self.by_key.get(first)? as usize;
-        (self.prev.key(i) == key).then_some(i)
+        (self.prev.key_hash(i) == h).then_some(i)
+    }
+
+    /// Whether a discovered file has the key that hashes to `h` (a key of the previous
+    /// state's files).
+    fn is_found(&self, h: u128) -> bool {
+        self.previous_hash(h)
+            .is_some_and(|i| self.at[i] != NOT_FOUND)
     }
 
     /// Whether a previous file has the content hash `hash`.
@@ -236,12 +248,24 @@ impl<'a> Plan<'a> {
         at.map_or(Found::Absent, Found::At)
     }
 
-    /// The previous state's files that are no longer among the inputs.
-    pub fn gone(&self) -> impl Iterator<Item = FileStateRef<'a>> + '_ {
-        let prev = self.prev;
-        (0..prev.len())
-            .filter(move |&i| !matches!(self.find(prev.key(i)), Found::At(_)))
-            .map(move |i| prev.get(i))
+    /// How many of the previous state's files are no longer among the inputs.
+    pub fn gone_count(&self) -> u64 {
+        (0..self.prev.len())
+            .filter(|&i| !self.is_found(self.prev.key_hash(i)))
+            .count() as u64
+    }
+
+    /// Of the previous state's files as read again with their keys
+    /// ([`Previous::files_reader`]), those no longer among the inputs. A read error is passed
+    /// on.
+    pub fn gone<'p>(
+        &'p self,
+        files: impl Iterator<Item = Result<FileState>> + 'p,
+    ) -> impl Iterator<Item = Result<FileState>> + 'p {
+        files.filter(|f| {
+            f.as_ref()
+                .map_or(true, |f| !self.is_found(state::key_hash(&f.key)))
+        })
     }
 
     /// Hashes a file of [`Self::todo`] and decides whether it must be read. For a file to read,
@@ -387,7 +411,7 @@ mod tests {
         // a is listed twice (an input given twice in an earlier run): found by either.
         let a_old = state_of(&p("a.json"), 1);
         let mut prev = FilesBody {
-            files: vec![a_old.clone(), b_old, c_old, a_old].into(),
+            files: vec![a_old.clone(), b_old.clone(), c_old.clone(), a_old.clone()].into(),
             ..Default::default()
         };
         // An earlier error names d (never remembered: it could not be read), a waiting page
@@ -436,7 +460,12 @@ mod tests {
         assert_eq!(plan.find(&key("c.json")), Found::Absent);
         // f is not a key of the previous state: the plan does not follow it.
         assert_eq!(plan.find(&key("f.json")), Found::Unknown);
-        let gone: Vec<Vec<u8>> = plan.gone().map(|f| f.key.into_owned()).collect();
+        assert_eq!(plan.gone_count(), 1);
+        let listed = [&a_old, &b_old, &c_old, &a_old].map(|f| Ok(f.clone()));
+        let gone: Vec<Vec<u8>> = plan
+            .gone(listed.into_iter())
+            .map(|f| f.unwrap().key)
+            .collect();
         assert_eq!(gone, [key("c.json")]);
         // b changed; d is new (only an error named it); f has a's content (hash 1): a copy.
         let b = plan.check(&file(&p("b.json"), 1), &key("b.json"));

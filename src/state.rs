@@ -67,8 +67,8 @@ pub struct BodyInfo {
     pub xxh3_128: String,
 }
 
-/// `files.bin`.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// `files.bin` as a run holds it (written from [`FilesOut`]).
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct FilesBody {
     pub files: FileStates,
     pub parts: Vec<PartState>,
@@ -98,15 +98,15 @@ impl FileState {
     }
 }
 
-/// The files of a state, held compactly: an incremental run holds the previous state's files
-/// for the whole run, one per input file the dataset has seen. The keys are in one buffer (no
-/// allocation per key) and the stamps in one list: about 90 bytes per file with a 46-byte key,
-/// against about 150 as a list of [`FileState`]s. Serialized as a sequence of [`FileState`]s.
+/// The files of a state as an incremental run holds them for the whole run: one per input
+/// file the dataset has seen, so each is kept small. Of a key only its [`key_hash`] is kept
+/// (16 bytes, where the paths took ~70 on average), beside the file's stamp: 56 bytes per
+/// file. The keys themselves are read again from `files.bin` for the few uses that need them
+/// ([`Previous::files_reader`]). Read (not written) as a sequence of [`FileState`]s.
 #[derive(Debug, Default, Clone)]
 pub struct FileStates {
-    keys: Vec<u8>,
-    /// Where each key ends in `keys`.
-    ends: Vec<u32>,
+    /// [`key_hash`] of each file's key, as two halves (see [`FileStamp`]).
+    keys: Vec<[u64; 2]>,
     stamps: Vec<FileStamp>,
 }
 
@@ -114,7 +114,6 @@ impl FileStates {
     /// No files (a full build's previous state).
     pub const EMPTY: FileStates = FileStates {
         keys: Vec::new(),
-        ends: Vec::new(),
         stamps: Vec::new(),
     };
 
@@ -126,41 +125,34 @@ impl FileStates {
         self.stamps.is_empty()
     }
 
-    /// Appends a file; fails past 4 GiB of keys (some 40 million files).
-    pub fn push(&mut self, key: &[u8], stamp: FileStamp) -> Result<()> {
-        let end = u32::try_from(self.keys.len() + key.len())
-            .ok()
-            .context("more than 4 GiB of file paths in one state")?;
-        self.keys.extend_from_slice(key);
-        self.ends.push(end);
+    /// Appends a file.
+    pub fn push(&mut self, key: &[u8], stamp: FileStamp) {
+        let h = key_hash(key);
+        self.keys.push([h as u64, (h >> 64) as u64]);
         self.stamps.push(stamp);
-        Ok(())
     }
 
-    /// The key of file `i`.
-    pub fn key(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.keys[start..self.ends[i] as usize]
+    /// The [`key_hash`] of file `i`'s key.
+    pub fn key_hash(&self, i: usize) -> u128 {
+        let [lo, hi] = self.keys[i];
+        lo as u128 | (hi as u128) << 64
     }
 
     pub fn stamp(&self, i: usize) -> FileStamp {
         self.stamps[i]
     }
 
-    /// File `i` as it is written.
-    pub fn get(&self, i: usize) -> FileStateRef<'_> {
-        FileStateRef::new(self.key(i), self.stamps[i])
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = FileStateRef<'_>> + '_ {
-        (0..self.len()).map(|i| self.get(i))
-    }
-
     fn shrink_to_fit(&mut self) {
         self.keys.shrink_to_fit();
-        self.ends.shrink_to_fit();
         self.stamps.shrink_to_fit();
     }
+}
+
+/// What an incremental run keeps of a file's key (its absolute path): its xxh3-128. Two keys
+/// are taken as the same file when their hashes are equal, as two files' contents are
+/// ([`hash_file`]): a chance collision among a billion keys is about 1 in 10^20.
+pub fn key_hash(key: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(key)
 }
 
 #[cfg(test)]
@@ -168,15 +160,9 @@ impl From<Vec<FileState>> for FileStates {
     fn from(files: Vec<FileState>) -> Self {
         let mut out = FileStates::default();
         for f in files {
-            out.push(&f.key, f.stamp()).expect("test states are small");
+            out.push(&f.key, f.stamp());
         }
         out
-    }
-}
-
-impl Serialize for FileStates {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
     }
 }
 
@@ -196,11 +182,10 @@ impl<'de> Deserialize<'de> for FileStates {
                 // The announced length sizes the lists (capped: the bytes are checksummed,
                 // but a length is still no reason to take gigabytes up front).
                 let n = seq.size_hint().unwrap_or(0).min(1 << 20);
-                out.ends.reserve(n);
+                out.keys.reserve(n);
                 out.stamps.reserve(n);
                 while let Some(f) = seq.next_element::<FileState>()? {
-                    out.push(&f.key, f.stamp())
-                        .map_err(|e| serde::de::Error::custom(format_args!("{e:#}")))?;
+                    out.push(&f.key, f.stamp());
                 }
                 out.shrink_to_fit();
                 Ok(out)
@@ -635,6 +620,38 @@ impl Previous {
         })
     }
 
+    /// The files of `files.bin` with their keys, in order, one at a time (in memory a run
+    /// keeps only their key hashes: [`FileStates`]). The file is checked against its size and
+    /// checksum again, and must list as many files as when it was loaded.
+    pub fn files_reader(&self) -> Result<impl Iterator<Item = Result<FileState>> + use<'_>> {
+        let path = self.dir.join(STATE_DIR).join(FILES);
+        let fail = |e: &dyn std::fmt::Display| damaged(&self.dir, format!("{FILES}: {e}"));
+        let file = std::fs::File::open(&path).map_err(|e| fail(&e))?;
+        let bytes = file.metadata().map_err(|e| fail(&e))?.len();
+        let hash = hash_file(&path).map_err(|e| fail(&e))?;
+        check_body(&self.dir, FILES, &self.header.files_bin, bytes, hash)?;
+        let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+        // The body starts with its files: a sequence, written as its length, then the items.
+        let n: u64 =
+            bincode::decode_from_std_read(&mut r, bincode_config()).map_err(|e| fail(&e))?;
+        if n != self.files.files.len() as u64 {
+            return Err(fail(&format!(
+                "lists {n} files, {} when it was loaded",
+                self.files.files.len()
+            )));
+        }
+        let mut failed = false;
+        Ok((0..n).map_while(move |_| {
+            if failed {
+                return None;
+            }
+            let f = bincode::serde::decode_from_std_read(&mut r, bincode_config())
+                .map_err(|e| damaged(&self.dir, format!("{FILES}: {e}")));
+            failed = f.is_err();
+            Some(f)
+        }))
+    }
+
     /// Path of `calls.bin`, to link it unchanged into the next snapshot.
     pub fn calls_path(&self) -> PathBuf {
         self.dir.join(STATE_DIR).join(CALLS)
@@ -762,19 +779,6 @@ pub struct FilesOut<'a> {
     pub parts: Vec<PartState>,
     pub pending_pages: Vec<PageRef>,
     pub errors: Vec<StoredError>,
-}
-
-impl<'a> FilesOut<'a> {
-    /// A body already in memory.
-    pub fn of(body: &'a FilesBody) -> Self {
-        FilesOut {
-            files: Box::new(body.files.iter().map(Ok)),
-            count: body.files.len() as u64,
-            parts: body.parts.clone(),
-            pending_pages: body.pending_pages.clone(),
-            errors: body.errors.clone(),
-        }
-    }
 }
 
 /// The serialized form of [`FilesBody`], with the files as a sequence written once.
@@ -932,16 +936,36 @@ mod tests {
         BTreeMap::from([("quality_profile".to_owned(), "cqd-current".to_owned())])
     }
 
-    fn sample() -> (FilesBody, Vec<CallState>) {
-        let files = FilesBody {
+    /// A `files.bin` to write, with the keys (the fields of [`FilesBody`], in its order).
+    #[derive(Clone, Serialize)]
+    struct Body {
+        files: Vec<FileState>,
+        parts: Vec<PartState>,
+        pending_pages: Vec<PageRef>,
+        errors: Vec<StoredError>,
+    }
+
+    impl Body {
+        fn out(&self) -> FilesOut<'_> {
+            FilesOut {
+                files: Box::new(self.files.iter().map(|f| Ok(f.into()))),
+                count: self.files.len() as u64,
+                parts: self.parts.clone(),
+                pending_pages: self.pending_pages.clone(),
+                errors: self.errors.clone(),
+            }
+        }
+    }
+
+    fn sample() -> (Body, Vec<CallState>) {
+        let files = Body {
             files: vec![FileState {
                 key: b"/a/b.json".to_vec(),
                 size: 10,
                 mtime_ns: 5,
                 hash: 77,
                 racy: false,
-            }]
-            .into(),
+            }],
             parts: vec![],
             pending_pages: vec![],
             errors: vec![],
@@ -972,7 +996,7 @@ mod tests {
                 generation: 3,
                 settings: settings(),
                 next_part_id: 9,
-                files: FilesOut::of(&files),
+                files: files.out(),
                 calls: CallsSource::New(Box::new(calls.into_iter().map(Ok)), 1),
             },
         )
@@ -994,7 +1018,7 @@ mod tests {
                 generation: 3,
                 settings: settings(),
                 next_part_id: 9,
-                files: FilesOut::of(&files),
+                files: files.out(),
                 calls: CallsSource::New(calls, n),
             };
             save(dir, state).unwrap();
@@ -1029,7 +1053,7 @@ mod tests {
             generation: 3,
             settings: settings(),
             next_part_id: 9,
-            files: FilesOut::of(&files),
+            files: files.out(),
             calls: CallsSource::New(Box::new(calls.into_iter().take(2).map(Ok)), 3),
         };
         let e = format!("{:#}", save(d3.path(), state).unwrap_err());
@@ -1039,10 +1063,13 @@ mod tests {
     #[test]
     fn files_written_as_they_come_are_the_bytes_of_the_body() {
         let (mut files, calls) = sample();
-        files
-            .files
-            .push(b"/a/c.json.gz", FileStamp::new(11, 6, 78, true))
-            .unwrap();
+        files.files.push(FileState {
+            key: b"/a/c.json.gz".to_vec(),
+            size: 11,
+            mtime_ns: 6,
+            hash: 78,
+            racy: true,
+        });
         files.parts.push(PartState {
             table: 4,
             date: Some(739_000),
@@ -1063,20 +1090,18 @@ mod tests {
         // The states from two places, as a run passes them: borrowed, and read back from a
         // spool file.
         let mut w = StatesWriter::create(d.path().join("spool/0.bin")).unwrap();
-        w.push(files.files.key(1), files.files.stamp(1)).unwrap();
+        w.push(&files.files[1].key, files.files[1].stamp()).unwrap();
         let spooled = w.finish().unwrap();
         assert_eq!(spooled.n, 1);
         let out = FilesOut {
             files: Box::new(
-                files
-                    .files
+                files.files[..1]
                     .iter()
-                    .take(1)
-                    .map(Ok)
+                    .map(|f| Ok(f.into()))
                     .chain(spooled.read().unwrap().map(|f| f.map(Into::into))),
             ),
             count: 2,
-            ..FilesOut::of(&files)
+            ..files.out()
         };
         save_with(d.path(), out).unwrap();
         let written = std::fs::read(d.path().join(STATE_DIR).join(FILES)).unwrap();
@@ -1087,13 +1112,18 @@ mod tests {
         assert_eq!(written, body);
         let p = load(d.path(), &settings()).unwrap();
         assert_eq!((p.header.files, p.header.parts), (2, 1));
-        assert_eq!(p.files.files.key(1), b"/a/c.json.gz");
+        assert_eq!(p.files.files.key_hash(1), key_hash(b"/a/c.json.gz"));
         assert_eq!(p.files.files.stamp(1), FileStamp::new(11, 6, 78, true));
+        // The keys are read again from the file, in order.
+        let again: Vec<FileState> = p.files_reader().unwrap().map(|f| f.unwrap()).collect();
+        let keys: Vec<&[u8]> = again.iter().map(|f| f.key.as_slice()).collect();
+        assert_eq!(keys, [b"/a/b.json".as_slice(), b"/a/c.json.gz"]);
+        assert_eq!(again[1].stamp(), FileStamp::new(11, 6, 78, true));
         // A count the states do not match fails the write.
         let d2 = tempfile::tempdir().unwrap();
         let out = FilesOut {
             count: 3,
-            ..FilesOut::of(&files)
+            ..files.out()
         };
         let e = format!("{:#}", save_with(d2.path(), out).unwrap_err());
         assert!(e.contains("2 files, 3 announced"), "{e}");

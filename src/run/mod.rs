@@ -646,7 +646,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
     }
     drop(keys);
     if let Some(p) = &prev {
-        inc.files_gone = plan.gone().count() as u64;
+        inc.files_gone = plan.gone_count();
         // Rejections of files not read again stay listed.
         for e in &p.files.errors {
             let i = match plan.find(&e.file_key) {
@@ -745,7 +745,12 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    // The files' states as spooled: the unchanged files', then each worker's.
+    // The files' states as spooled: the unchanged files', then each worker's; then the
+    // previous state's files that are gone, read again with their keys.
+    let gone = match &prev {
+        Some(p) if inc.files_gone > 0 => Some(plan.gone(p.files_reader()?)),
+        _ => None,
+    };
     let spooled = states
         .iter()
         .map(|s| s.read())
@@ -762,7 +767,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
                         .into_iter()
                         .flatten()
                         .map(|s| s.map(Into::into))
-                        .chain(plan.gone().map(Ok)),
+                        .chain(gone.into_iter().flatten().map(|f| f.map(Into::into))),
                 ),
                 count: file_states + inc.files_gone,
                 parts: part_states,
