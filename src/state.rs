@@ -603,53 +603,47 @@ impl Previous {
     /// its size and checksum, so a damaged one is reported as such and never decoded (a
     /// corrupt length could ask for any amount of memory).
     pub fn calls_reader(&self) -> Result<CallsReader> {
-        let path = self.calls_path();
-        let fail = |e: &dyn std::fmt::Display| damaged(&self.dir, format!("{CALLS}: {e}"));
-        let file = std::fs::File::open(&path).map_err(|e| fail(&e))?;
-        let bytes = file.metadata().map_err(|e| fail(&e))?.len();
-        let hash = hash_file(&path).map_err(|e| fail(&e))?;
-        check_body(&self.dir, CALLS, &self.header.calls_bin, bytes, hash)?;
-        let mut r = std::io::BufReader::with_capacity(1 << 16, file);
-        // bincode writes a sequence as its length, then the items.
-        let left: u64 =
-            bincode::decode_from_std_read(&mut r, bincode_config()).map_err(|e| fail(&e))?;
-        Ok(CallsReader {
-            dir: self.dir.clone(),
-            r,
-            left,
-        })
+        self.seq_reader(CALLS, &self.header.calls_bin)
     }
 
     /// The files of `files.bin` with their keys, in order, one at a time (in memory a run
     /// keeps only their key hashes: [`FileStates`]). The file is checked against its size and
     /// checksum again, and must list as many files as when it was loaded.
-    pub fn files_reader(&self) -> Result<impl Iterator<Item = Result<FileState>> + use<'_>> {
-        let path = self.dir.join(STATE_DIR).join(FILES);
-        let fail = |e: &dyn std::fmt::Display| damaged(&self.dir, format!("{FILES}: {e}"));
+    pub fn files_reader(&self) -> Result<SeqReader<FileState>> {
+        let files: SeqReader<FileState> = self.seq_reader(FILES, &self.header.files_bin)?;
+        if files.left != self.files.files.len() as u64 {
+            return Err(damaged(
+                &self.dir,
+                format!(
+                    "{FILES} lists {} files, {} when it was loaded",
+                    files.left,
+                    self.files.files.len()
+                ),
+            ));
+        }
+        Ok(files)
+    }
+
+    /// A reader of the sequence body file `name` starts with (`calls.bin` is one, `files.bin`
+    /// starts with its files), after checking the file against `info`.
+    fn seq_reader<T>(&self, name: &'static str, info: &BodyInfo) -> Result<SeqReader<T>> {
+        let path = self.dir.join(STATE_DIR).join(name);
+        let fail = |e: &dyn std::fmt::Display| damaged(&self.dir, format!("{name}: {e}"));
         let file = std::fs::File::open(&path).map_err(|e| fail(&e))?;
         let bytes = file.metadata().map_err(|e| fail(&e))?.len();
         let hash = hash_file(&path).map_err(|e| fail(&e))?;
-        check_body(&self.dir, FILES, &self.header.files_bin, bytes, hash)?;
+        check_body(&self.dir, name, info, bytes, hash)?;
         let mut r = std::io::BufReader::with_capacity(1 << 16, file);
-        // The body starts with its files: a sequence, written as its length, then the items.
-        let n: u64 =
+        // bincode writes a sequence as its length, then the items.
+        let left: u64 =
             bincode::decode_from_std_read(&mut r, bincode_config()).map_err(|e| fail(&e))?;
-        if n != self.files.files.len() as u64 {
-            return Err(fail(&format!(
-                "lists {n} files, {} when it was loaded",
-                self.files.files.len()
-            )));
-        }
-        let mut failed = false;
-        Ok((0..n).map_while(move |_| {
-            if failed {
-                return None;
-            }
-            let f = bincode::serde::decode_from_std_read(&mut r, bincode_config())
-                .map_err(|e| damaged(&self.dir, format!("{FILES}: {e}")));
-            failed = f.is_err();
-            Some(f)
-        }))
+        Ok(SeqReader {
+            dir: self.dir.clone(),
+            name,
+            r,
+            left,
+            items: std::marker::PhantomData,
+        })
     }
 
     /// Path of `calls.bin`, to link it unchanged into the next snapshot.
@@ -658,36 +652,46 @@ impl Previous {
     }
 }
 
-/// The calls of a `calls.bin`, decoded one at a time ([`Previous::calls_reader`]).
-pub struct CallsReader {
+/// The items of a state body's sequence, decoded one at a time ([`Previous::calls_reader`],
+/// [`Previous::files_reader`]). After an error it ends.
+pub struct SeqReader<T> {
     dir: PathBuf,
+    name: &'static str,
     r: std::io::BufReader<std::fs::File>,
     left: u64,
+    items: std::marker::PhantomData<T>,
 }
 
-impl CallsReader {
-    /// After the last call: fails unless the file ended there.
+/// The calls of a `calls.bin`.
+pub type CallsReader = SeqReader<CallState>;
+
+impl<T> SeqReader<T> {
+    /// After the last item of a file that is only the sequence (`calls.bin`): fails unless
+    /// the file ended there.
     pub fn check_end(mut self) -> Result<()> {
         let mut rest = Vec::new();
         self.r
             .read_to_end(&mut rest)
-            .map_err(|e| damaged(&self.dir, format!("{CALLS}: {e}")))?;
+            .map_err(|e| damaged(&self.dir, format!("{}: {e}", self.name)))?;
         if self.left > 0 || !rest.is_empty() {
-            return Err(damaged(&self.dir, format!("{CALLS} has trailing bytes")));
+            return Err(damaged(
+                &self.dir,
+                format!("{} has trailing bytes", self.name),
+            ));
         }
         Ok(())
     }
 }
 
-impl Iterator for CallsReader {
-    type Item = Result<CallState>;
-    fn next(&mut self) -> Option<Result<CallState>> {
+impl<T: serde::de::DeserializeOwned> Iterator for SeqReader<T> {
+    type Item = Result<T>;
+    fn next(&mut self) -> Option<Result<T>> {
         if self.left == 0 {
             return None;
         }
         self.left -= 1;
         let c = bincode::serde::decode_from_std_read(&mut self.r, bincode_config())
-            .map_err(|e| damaged(&self.dir, format!("{CALLS}: {e}")));
+            .map_err(|e| damaged(&self.dir, format!("{}: {e}", self.name)));
         if c.is_err() {
             self.left = 0;
         }
@@ -1119,6 +1123,13 @@ mod tests {
         let keys: Vec<&[u8]> = again.iter().map(|f| f.key.as_slice()).collect();
         assert_eq!(keys, [b"/a/b.json".as_slice(), b"/a/c.json.gz"]);
         assert_eq!(again[1].stamp(), FileStamp::new(11, 6, 78, true));
+        // A files.bin changed since it was loaded is not read.
+        let fb = d.path().join(STATE_DIR).join(FILES);
+        let mut b = std::fs::read(&fb).unwrap();
+        b[3] ^= 1;
+        std::fs::write(&fb, b).unwrap();
+        let e = p.files_reader().err().unwrap().to_string();
+        assert!(e.contains("files.bin does not match its checksum"), "{e}");
         // A count the states do not match fails the write.
         let d2 = tempfile::tempdir().unwrap();
         let out = FilesOut {
