@@ -105,8 +105,8 @@ impl FileState {
 /// ([`Previous::files_reader`]). Read (not written) as a sequence of [`FileState`]s.
 #[derive(Debug, Default, Clone)]
 pub struct FileStates {
-    /// [`key_hash`] of each file's key, as two halves (see [`FileStamp`]).
-    keys: Vec<[u64; 2]>,
+    /// [`key_hash`] of each file's key.
+    keys: Vec<u128>,
     stamps: Vec<FileStamp>,
 }
 
@@ -127,15 +127,13 @@ impl FileStates {
 
     /// Appends a file.
     pub fn push(&mut self, key: &[u8], stamp: FileStamp) {
-        let h = key_hash(key);
-        self.keys.push([h as u64, (h >> 64) as u64]);
+        self.keys.push(key_hash(key));
         self.stamps.push(stamp);
     }
 
     /// The [`key_hash`] of file `i`'s key.
     pub fn key_hash(&self, i: usize) -> u128 {
-        let [lo, hi] = self.keys[i];
-        lo as u128 | (hi as u128) << 64
+        self.keys[i]
     }
 
     pub fn stamp(&self, i: usize) -> FileStamp {
