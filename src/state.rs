@@ -242,6 +242,7 @@ impl<'a> FileStateRef<'a> {
     }
 }
 
+#[cfg(test)]
 impl<'a> From<&'a FileState> for FileStateRef<'a> {
     fn from(f: &'a FileState) -> Self {
         FileStateRef::new(&f.key, f.stamp())
