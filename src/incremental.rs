@@ -177,6 +177,10 @@ impl<'a> Plan<'a> {
 
     /// The previous state's file whose key is `key` (the first if it is listed twice).
     fn previous(&self, key: &[u8]) -> Option<usize> {
+        // A full build has no previous files: no key to hash.
+        if self.by_key.is_empty() {
+            return None;
+        }
         self.previous_hash(state::key_hash(key))
     }
 
