@@ -193,8 +193,8 @@ impl<'de> Deserialize<'de> for FileStates {
     }
 }
 
-/// A file's state without its key: a run keeps one per file it looked at and borrows the key
-/// from its plan when the state is written ([`FileStateRef`]), instead of a copy of the path.
+/// A file's state without its key: what a run compares a discovered file with, and writes
+/// beside the key it has at hand ([`FileStateRef`]), instead of a copy of the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileStamp {
     pub size: u64,
@@ -493,18 +493,29 @@ fn hex128(h: u128) -> String {
 /// memory beside what is decoded from it: `files.bin` has an entry per input file).
 fn read_body<T: serde::de::DeserializeOwned>(dir: &Path, name: &str, info: &BodyInfo) -> Result<T> {
     use std::io::BufRead;
-    let path = dir.join(STATE_DIR).join(name);
-    let io = |e: std::io::Error| damaged(dir, format!("{name}: {e}"));
-    let bytes = std::fs::metadata(&path).map_err(io)?.len();
-    check_body(dir, name, info, bytes, hash_file(&path).map_err(io)?)?;
-    let file = std::fs::File::open(&path).map_err(io)?;
-    let mut r = std::io::BufReader::with_capacity(64 << 10, file);
+    let mut r = open_body(dir, name, info)?;
     let v = bincode::serde::decode_from_std_read(&mut r, bincode_config())
         .map_err(|e| damaged(dir, format!("{name}: {e}")))?;
-    if !r.fill_buf().map_err(io)?.is_empty() {
+    if !r
+        .fill_buf()
+        .map_err(|e| damaged(dir, format!("{name}: {e}")))?
+        .is_empty()
+    {
         return Err(damaged(dir, format!("{name} has trailing bytes")));
     }
     Ok(v)
+}
+
+/// The body file `name` of the snapshot in `dir`, for reading from its start, once its size
+/// and checksum are those `info` gives (a damaged file is reported as such and never
+/// decoded: a corrupt length could ask for any amount of memory).
+fn open_body(dir: &Path, name: &str, info: &BodyInfo) -> Result<std::io::BufReader<std::fs::File>> {
+    let path = dir.join(STATE_DIR).join(name);
+    let io = |e: std::io::Error| damaged(dir, format!("{name}: {e}"));
+    let file = std::fs::File::open(&path).map_err(io)?;
+    let bytes = file.metadata().map_err(io)?.len();
+    check_body(dir, name, info, bytes, hash_file(&path).map_err(io)?)?;
+    Ok(std::io::BufReader::with_capacity(64 << 10, file))
 }
 
 /// Fails unless a body file of `bytes` bytes hashing to `hash` is the one the header describes.
@@ -626,16 +637,10 @@ impl Previous {
     /// A reader of the sequence body file `name` starts with (`calls.bin` is one, `files.bin`
     /// starts with its files), after checking the file against `info`.
     fn seq_reader<T>(&self, name: &'static str, info: &BodyInfo) -> Result<SeqReader<T>> {
-        let path = self.dir.join(STATE_DIR).join(name);
-        let fail = |e: &dyn std::fmt::Display| damaged(&self.dir, format!("{name}: {e}"));
-        let file = std::fs::File::open(&path).map_err(|e| fail(&e))?;
-        let bytes = file.metadata().map_err(|e| fail(&e))?.len();
-        let hash = hash_file(&path).map_err(|e| fail(&e))?;
-        check_body(&self.dir, name, info, bytes, hash)?;
-        let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut r = open_body(&self.dir, name, info)?;
         // bincode writes a sequence as its length, then the items.
-        let left: u64 =
-            bincode::decode_from_std_read(&mut r, bincode_config()).map_err(|e| fail(&e))?;
+        let left: u64 = bincode::decode_from_std_read(&mut r, bincode_config())
+            .map_err(|e| damaged(&self.dir, format!("{name}: {e}")))?;
         Ok(SeqReader {
             dir: self.dir.clone(),
             name,
