@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end measurements for BENCHMARKS.md: parse-only ceiling and flatten, 1 and 2 threads,
-# wall time, CPU time and peak RSS, on a generated archive (deterministic from the seed).
+# wall time, CPU time and peak RSS, on a generated archive (deterministic from the seed); then
+# the encoding ceiling: the written dataset's row groups encoded again, timed alone.
 #
 #   benches/e2e.sh [SIZE_MB] [ARCHIVE_DIR] [SEED]
 #
@@ -25,3 +26,6 @@ done
 rm -rf "$out/ds"
 "$bin" flatten "$archive" --out "$out/ds" -j 2
 du -sm "$out/ds"
+for j in 1 2; do
+  "$bin" encode-only "$out/ds" -j "$j"
+done

@@ -41,6 +41,25 @@ pub enum Command {
     /// ceiling that `flatten` is measured against.
     #[command(hide = true)]
     ParseOnly(ParseOnlyArgs),
+    /// Read a written dataset back and time only the Parquet encoding of its row groups, with
+    /// the tables' writer properties, into a sink: the encoding ceiling beside `parse-only`.
+    #[command(hide = true)]
+    EncodeOnly(EncodeOnlyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EncodeOnlyArgs {
+    /// A dataset folder written by `callrec flatten`.
+    pub dataset: PathBuf,
+    /// Encoding threads (default: the number of CPU cores).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Parquet compression codec.
+    #[arg(long, value_enum, default_value_t)]
+    pub compression: crate::sink::Codec,
+    /// Arrow batches held and encoded per round, in MiB.
+    #[arg(long, default_value_t = 2048)]
+    pub round_mib: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -35,6 +35,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::Success)
         }
+        Command::EncodeOnly(a) => {
+            let threads = a.threads.unwrap_or_else(callrec::run::default_threads);
+            let e = callrec::sink::encode_only::encode_only(
+                &a.dataset,
+                threads,
+                a.compression,
+                a.round_mib << 20,
+            )?;
+            let s = e.wall.as_secs_f64();
+            eprintln!(
+                "encoded {} rows ({:.1} M cells, {} row groups, {:.0} MB of Arrow) in {s:.3} s: \
+                 {:.0} k rows/s, {:.1} M cells/s",
+                e.rows,
+                e.cells as f64 / 1e6,
+                e.row_groups,
+                e.arrow_bytes as f64 / 1e6,
+                e.rows as f64 / 1e3 / s,
+                e.cells as f64 / 1e6 / s,
+            );
+            Ok(ExitCode::Success)
+        }
         #[cfg(feature = "report")]
         Command::Report(args) => {
             let settings = callrec_report::Settings {

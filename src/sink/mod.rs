@@ -13,6 +13,7 @@
 //! readers never see half a run. Everything arrow-rs stays here.
 
 pub mod batch;
+pub mod encode_only;
 pub mod publish;
 
 use crate::flatten::RowSink;
@@ -580,7 +581,11 @@ impl TableEncoder {
     }
 
     /// Writes `batch` as row groups of at most the properties' row count, a column at a time.
-    fn write(&self, w: &mut PartWriter, batch: &RecordBatch) -> parquet::errors::Result<()> {
+    fn write<W: std::io::Write + Send>(
+        &self,
+        w: &mut SerializedFileWriter<W>,
+        batch: &RecordBatch,
+    ) -> parquet::errors::Result<()> {
         let max = self
             .file_props
             .max_row_group_row_count()
