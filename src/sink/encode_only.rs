@@ -5,11 +5,11 @@
 //! plus this is a floor under any `flatten` that parses the same files and writes the same
 //! rows, whatever happens between the two.
 
-use super::{table_properties, Codec, TableEncoder};
+use super::{Codec, SinkConfig, TableEncoder};
 use crate::schema::Table;
 use anyhow::{Context, Result};
 use arrow_array::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::file::writer::SerializedFileWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,10 +36,9 @@ pub fn encode_only(
     codec: Codec,
     round_bytes: usize,
 ) -> Result<Encoded> {
-    let encoders: Vec<TableEncoder> = Table::ALL
-        .iter()
-        .map(|t| TableEncoder::new(t.arrow_schema(), &table_properties(*t, codec)))
-        .collect();
+    // The sink's own encoders, as `flatten` makes them (no part file is staged).
+    let sink = SinkConfig::new(PathBuf::new(), codec);
+    let encoders = &sink.encoders;
     let mut files = Vec::new();
     for t in Table::ALL {
         let dir = dataset.join(t.name());
@@ -72,38 +71,37 @@ pub fn encode_only(
             total.row_groups += 1;
             round.push((*t, b));
             if held >= round_bytes {
-                total.wall += encode_round(&round, &encoders, threads)?;
+                total.wall += encode_round(&round, encoders, threads)?;
                 total.arrow_bytes += held;
                 (round, held) = (Vec::new(), 0);
             }
         }
     }
-    total.wall += encode_round(&round, &encoders, threads)?;
+    total.wall += encode_round(&round, encoders, threads)?;
     total.arrow_bytes += held;
     Ok(total)
 }
 
 /// A part file's row groups, one batch each.
-fn read_row_groups(path: &PathBuf) -> Result<Vec<RecordBatch>> {
-    let open = || {
-        let f = fs_err::File::open(path)?;
-        ParquetRecordBatchReaderBuilder::try_new(f.into_parts().0)
-            .with_context(|| format!("cannot read {}", path.display()))
-    };
-    let groups = open()?.metadata().num_row_groups();
-    let mut out = Vec::with_capacity(groups);
-    for g in 0..groups {
-        let b = open()?;
-        let rows = b.metadata().row_group(g).num_rows() as usize;
-        let reader = b
-            .with_row_groups(vec![g])
-            .with_batch_size(rows.max(1))
-            .build()?;
-        for batch in reader {
-            out.push(batch.with_context(|| format!("cannot read {}", path.display()))?);
+fn read_row_groups(path: &Path) -> Result<Vec<RecordBatch>> {
+    let read = || -> Result<Vec<RecordBatch>> {
+        let file = fs_err::File::open(path)?.into_parts().0;
+        // The footer is read once and shared by the readers of each row group.
+        let meta = ArrowReaderMetadata::load(&file, Default::default())?;
+        let mut out = Vec::with_capacity(meta.metadata().num_row_groups());
+        for (g, group) in meta.metadata().row_groups().iter().enumerate() {
+            let reader =
+                ParquetRecordBatchReaderBuilder::new_with_metadata(file.try_clone()?, meta.clone())
+                    .with_row_groups(vec![g])
+                    .with_batch_size((group.num_rows() as usize).max(1))
+                    .build()?;
+            for batch in reader {
+                out.push(batch?);
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    };
+    read().with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Encodes the batches on `threads` threads (each takes the next batch), each batch into its
