@@ -355,10 +355,12 @@ fn incremental_runs_equal_a_full_rebuild() {
     std::fs::write(input.join("c/1-newer.json"), newer).unwrap();
     let m = run_lib(&input, &out);
     assert_eq!(m.incremental.files_gone, 1);
-    assert_eq!(
-        (m.incremental.files_same_content, m.incremental.files_new),
-        (1, 0)
-    );
+    // Not new, and not read: recognised by its content. (Files written within two seconds of
+    // the run that last saw them are hashed again and count here too, so this is a floor: on
+    // a fast machine the last night's files still are.)
+    assert_eq!(m.incremental.files_new, 0, "{:?}", m.incremental);
+    assert!(m.incremental.files_same_content >= 1, "{:?}", m.incremental);
+    assert_eq!(m.records.read, 0);
     assert!(m.incremental.nothing_new);
     assert_eq!(rows(&out), before);
     check_dataset(&out);
