@@ -5,11 +5,10 @@
 //! plus this is a floor under any `flatten` that parses the same files and writes the same
 //! rows, whatever happens between the two.
 
-use super::{Codec, SinkConfig, TableEncoder};
+use super::{Codec, PartReader, SinkConfig, TableEncoder};
 use crate::schema::Table;
 use anyhow::{Context, Result};
 use arrow_array::RecordBatch;
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::file::writer::SerializedFileWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -85,19 +84,10 @@ pub fn encode_only(
 /// A part file's row groups, one batch each.
 fn read_row_groups(path: &Path) -> Result<Vec<RecordBatch>> {
     let read = || -> Result<Vec<RecordBatch>> {
-        let file = fs_err::File::open(path)?.into_parts().0;
-        // The footer is read once and shared by the readers of each row group.
-        let meta = ArrowReaderMetadata::load(&file, Default::default())?;
-        let mut out = Vec::with_capacity(meta.metadata().num_row_groups());
-        for (g, group) in meta.metadata().row_groups().iter().enumerate() {
-            let reader =
-                ParquetRecordBatchReaderBuilder::new_with_metadata(file.try_clone()?, meta.clone())
-                    .with_row_groups(vec![g])
-                    .with_batch_size((group.num_rows() as usize).max(1))
-                    .build()?;
-            for batch in reader {
-                out.push(batch?);
-            }
+        let part = PartReader::open(path)?;
+        let mut out = Vec::new();
+        for g in 0..part.group_rows().len() {
+            out.extend(part.read_group(g)?);
         }
         Ok(out)
     };

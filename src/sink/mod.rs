@@ -22,6 +22,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{FieldRef, Schema, SchemaRef};
 use batch::BatchBuilder;
 use chrono::NaiveDate;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowRowGroupWriterFactory};
 use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
 use parquet::basic::{Compression, ZstdLevel};
@@ -517,6 +518,40 @@ pub fn write_empty_part(cfg: &SinkConfig, table: Table) -> anyhow::Result<PartFi
         path,
         rows: 0,
     })
+}
+
+/// A part file read back a row group at a time (to rewrite it without some rows, or to encode
+/// its row groups again), its footer read once and shared by the readers of each row group.
+struct PartReader {
+    file: std::fs::File,
+    meta: ArrowReaderMetadata,
+}
+
+impl PartReader {
+    fn open(path: &Path) -> anyhow::Result<PartReader> {
+        let file = fs_err::File::open(path)?.into_parts().0;
+        let meta = ArrowReaderMetadata::load(&file, Default::default())?;
+        Ok(PartReader { file, meta })
+    }
+
+    /// The number of rows of each row group.
+    fn group_rows(&self) -> Vec<usize> {
+        let groups = self.meta.metadata().row_groups();
+        groups.iter().map(|g| g.num_rows() as usize).collect()
+    }
+
+    /// Row group `g`'s rows, in batches (one, unless arrow-rs splits it).
+    fn read_group(&self, g: usize) -> anyhow::Result<Vec<RecordBatch>> {
+        let rows = self.meta.metadata().row_group(g).num_rows() as usize;
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+            self.file.try_clone()?,
+            self.meta.clone(),
+        )
+        .with_row_groups(vec![g])
+        .with_batch_size(rows.max(1))
+        .build()?;
+        Ok(reader.collect::<Result<_, _>>()?)
+    }
 }
 
 fn open_writer(path: &Path, encoder: &TableEncoder) -> anyhow::Result<PartWriter> {

@@ -30,7 +30,7 @@ use crate::schema::Table;
 use anyhow::{bail, Context, Result};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, BooleanArray};
-use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -494,15 +494,8 @@ fn filter_file(
     keep: &[bool],
     sink: &super::SinkConfig,
 ) -> Result<()> {
-    let file = fs_err::File::open(src)?.into_parts().0;
-    // The footer is read once and shared by the readers of each row group.
-    let meta = ArrowReaderMetadata::load(&file, Default::default())?;
-    let group_rows: Vec<usize> = meta
-        .metadata()
-        .row_groups()
-        .iter()
-        .map(|g| g.num_rows() as usize)
-        .collect();
+    let part = super::PartReader::open(src)?;
+    let group_rows = part.group_rows();
     if let Some(d) = dst.parent() {
         fs_err::create_dir_all(d)?;
     }
@@ -515,15 +508,9 @@ fn filter_file(
         if !mask.iter().any(|&k| k) {
             continue;
         }
-        let reader =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file.try_clone()?, meta.clone())
-                .with_row_groups(vec![g])
-                .with_batch_size(n.max(1))
-                .build()?;
         let mut kept = Vec::new();
         let mut at = 0usize;
-        for batch in reader {
-            let batch = batch?;
+        for batch in part.read_group(g)? {
             let m = BooleanArray::from(mask[at..at + batch.num_rows()].to_vec());
             at += batch.num_rows();
             kept.push(arrow_select::filter::filter_record_batch(&batch, &m)?);
