@@ -131,6 +131,16 @@ pub struct Plan<'a> {
     by_content: Vec<u32>,
 }
 
+impl Found {
+    /// The position, when the file is among this run's (`Unknown` counts as not found).
+    pub fn at(self) -> Option<u32> {
+        match self {
+            Found::At(i) => Some(i),
+            Found::Absent | Found::Unknown => None,
+        }
+    }
+}
+
 /// What [`Plan::add`] decided for a file.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Planned {

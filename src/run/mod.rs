@@ -349,7 +349,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         p.files
             .pending_pages
             .iter()
-            .any(|r| matches!(plan.find(&r.file_key), Found::At(_)))
+            .any(|r| plan.find(&r.file_key).at().is_some())
     });
     // The dataset's calls this run can touch: the ids of its records and the calls its pages
     // (read now or still waiting) belong to. The others are copied from the previous state
@@ -649,10 +649,7 @@ fn flatten_run(cfg: &FlattenConfig) -> Result<Manifest> {
         inc.files_gone = plan.gone_count();
         // Rejections of files not read again stay listed.
         for e in &p.files.errors {
-            let i = match plan.find(&e.file_key) {
-                Found::At(i) => Some(i),
-                Found::Absent | Found::Unknown => None,
-            };
+            let i = plan.find(&e.file_key).at();
             let again = i.is_some_and(|i| {
                 read.get(i)
                     || (e.kind.ends_with("_page") && read_again.contains(&(i, e.line.unwrap_or(0))))
